@@ -1,0 +1,80 @@
+using System.Collections.Generic;
+using System.Linq;
+
+namespace ModelGen.Generators.Graph;
+
+public enum OpKind
+{
+    Input,
+    Linear,
+    Relu,
+    Tanh,
+    Sigmoid,
+    Gelu,
+    GeluTanh,
+    Add,
+    Sub,
+    Neg,
+    MulScalar,
+    Dropout,
+    Reshape,
+    Flatten,
+    Sum,
+    Mean,
+    Softmax,
+    LogSoftmax,
+    Mse,
+    SubModel,
+    BlockLoop,
+}
+
+/// <summary>One SSA value of the forward graph: the op that makes it, its inputs and attributes.</summary>
+public sealed class Node
+{
+    public Node(int id, OpKind kind, IReadOnlyList<int> inputs)
+    {
+        Id = id;
+        Kind = kind;
+        Inputs = inputs;
+    }
+
+    public int Id { get; }
+    public OpKind Kind { get; }
+    public IReadOnlyList<int> Inputs { get; }
+
+    /// <summary>The [Layer] field the op uses (Linear, Dropout, nested models, block lists).</summary>
+    public string Layer { get; set; } = "";
+
+    /// <summary>Linear: its fused activation (Relu/Tanh/Sigmoid) or null, set by fusion.</summary>
+    public OpKind? FusedActivation { get; set; }
+
+    public double Scalar { get; set; }
+    public int[] Dims { get; set; } = new int[0];
+    public int InputIndex { get; set; }
+
+    /// <summary>The compile-time shape: constants and named symbolic dimensions ("B" is the batch).</summary>
+    public IReadOnlyList<string> Shape { get; set; } = new string[0];
+
+    public List<int> Consumers { get; } = new();
+}
+
+/// <summary>The forward graph of one model, in topological order (the order of the Forward body).</summary>
+public sealed class ModelGraph
+{
+    public List<Node> Nodes { get; } = new();
+    public List<string> InputNames { get; } = new();
+    public int Output { get; set; } = -1;
+    public List<string> Errors { get; } = new();
+
+    public Node this[int id] => Nodes[id];
+
+    public Node Add(OpKind kind, params int[] inputs)
+    {
+        var node = new Node(Nodes.Count, kind, inputs);
+        Nodes.Add(node);
+        foreach (var i in inputs.Distinct()) Nodes[i].Consumers.Add(node.Id);
+        return node;
+    }
+
+    public static string FormatShape(IReadOnlyList<string> shape) => "[" + string.Join(",", shape) + "]";
+}

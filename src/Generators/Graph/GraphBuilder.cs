@@ -1,0 +1,267 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using ModelGen.Generators.Model;
+using ModelGen.Generators.Ops;
+
+namespace ModelGen.Generators.Graph;
+
+/// <summary>Lowers a Forward method (as a spec) to an SSA graph with compile-time shapes. What it cannot lower is
+/// recorded in <see cref="ModelGraph.Errors"/> (the analyzers report it; the generator then emits a model whose Run
+/// explains the problem).</summary>
+public static class GraphBuilder
+{
+    public static ModelGraph Build(ModelSpec spec)
+    {
+        var graph = new ModelGraph();
+        if (spec.Forward is null)
+        {
+            graph.Errors.Add(spec.UnsupportedReason ?? "no Forward method");
+            return graph;
+        }
+        var layers = spec.Layers.ToDictionary(l => l.Name);
+        var env = new Dictionary<string, int>();
+        foreach (var name in spec.Forward.Parameters)
+        {
+            var input = graph.Add(OpKind.Input);
+            input.InputIndex = graph.InputNames.Count;
+            input.Layer = name;
+            input.Shape = new[] { "B", "*" };
+            graph.InputNames.Add(name);
+            env[name] = input.Id;
+        }
+        var builder = new Builder(graph, layers, env);
+        builder.Statements(spec.Forward.Body);
+        if (graph.Output < 0 && graph.Errors.Count == 0) graph.Errors.Add("Forward has no return statement");
+        foreach (var l in spec.Layers.Where(l => l.Kind == LayerKind.Unsupported))
+            graph.Errors.Add($"layer '{l.Name}' has a type ModelGen cannot compile ({l.TypeName})");
+        return graph;
+    }
+
+    private sealed class Builder
+    {
+        private readonly ModelGraph _g;
+        private readonly Dictionary<string, LayerSpec> _layers;
+        private readonly Dictionary<string, int> _env;
+
+        public Builder(ModelGraph g, Dictionary<string, LayerSpec> layers, Dictionary<string, int> env)
+        {
+            _g = g;
+            _layers = layers;
+            _env = env;
+        }
+
+        public void Statements(IEnumerable<StatementSpec> statements)
+        {
+            foreach (var s in statements)
+            {
+                if (_g.Errors.Count > 0 || _g.Output >= 0) return;
+                switch (s.Kind)
+                {
+                    case StatementKind.Assign when s.Target.Length > 0 && s.Value is not null:
+                        if (Lower(s.Value) is int v) _env[s.Target] = v;
+                        break;
+                    case StatementKind.Return when s.Value is not null:
+                        if (Lower(s.Value) is int r) _g.Output = r;
+                        break;
+                    case StatementKind.Foreach:
+                        Loop(s);
+                        break;
+                    default:
+                        _g.Errors.Add($"unsupported statement '{s.Value?.Name}': Forward may declare and assign tensor locals, loop over a LayerList and return");
+                        break;
+                }
+            }
+        }
+
+        private void Loop(StatementSpec loop)
+        {
+            if (!_layers.TryGetValue(loop.Collection, out var list) || list.Kind != LayerKind.ModelList)
+            {
+                _g.Errors.Add($"foreach over '{loop.Collection}': only a LayerList<T> [Layer] can be looped over");
+                return;
+            }
+            if (loop.Body.Count != 1 || loop.Body[0] is not { Kind: StatementKind.Assign, Value: { Kind: ExpressionKind.LayerCall } call } body
+                || call.Name != loop.Target || call.Args.Count == 0 || call.Args[0].Kind != ExpressionKind.Variable
+                || call.Args[0].Name != body.Target || !_env.ContainsKey(body.Target))
+            {
+                _g.Errors.Add($"foreach over '{loop.Collection}': the body must be 'h = {loop.Target}.Apply(h, ...)' with h declared before the loop");
+                return;
+            }
+            var inputs = new List<int>();
+            foreach (var a in call.Args)
+            {
+                if (Lower(a) is not int v) return;
+                inputs.Add(v);
+            }
+            var node = _g.Add(OpKind.BlockLoop, inputs.ToArray());
+            node.Layer = list.Name;
+            node.Shape = _g[inputs[0]].Shape;
+            _env[body.Target] = node.Id;
+        }
+
+        private int? Lower(ExpressionSpec e)
+        {
+            switch (e.Kind)
+            {
+                case ExpressionKind.Variable:
+                    if (_env.TryGetValue(e.Name, out var v)) return v;
+                    _g.Errors.Add($"'{e.Name}' is not a tensor defined in Forward");
+                    return null;
+                case ExpressionKind.Function:
+                    return Function(e);
+                case ExpressionKind.LayerCall:
+                    return LayerCall(e);
+                case ExpressionKind.Method:
+                    {
+                        if (Lower(e.Args[0]) is not int src) return null;
+                        if (e.Args.Skip(1).Any(a => a.Kind != ExpressionKind.Number))
+                        {
+                            _g.Errors.Add("Reshape takes integer literals (one may be -1)");
+                            return null;
+                        }
+                        var n = _g.Add(OpKind.Reshape, src);
+                        n.Dims = e.Args.Skip(1).Select(a => (int)a.Number).ToArray();
+                        n.Shape = n.Dims.Select(d => d == -1 ? "?" : d.ToString(CultureInfo.InvariantCulture)).ToArray();
+                        return n.Id;
+                    }
+                case ExpressionKind.Negate:
+                    return Elementwise(OpKind.Neg, e.Args[0]);
+                case ExpressionKind.Binary:
+                    return Binary(e);
+                case ExpressionKind.Number:
+                    _g.Errors.Add($"the number {e.Name} is used where a tensor is expected");
+                    return null;
+                default:
+                    _g.Errors.Add($"'{e.Name}' is not supported in Forward: use layers' Apply, the DSL functions (Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Sum, Mean, Flatten, MseLoss), +, -, * or / by a number, and Reshape");
+                    return null;
+            }
+        }
+
+        private int? Binary(ExpressionSpec e)
+        {
+            var left = e.Args[0];
+            var right = e.Args[1];
+            if (e.Name is "*" or "/")
+            {
+                var (tensor, number) = right.Kind == ExpressionKind.Number ? (left, right) : left.Kind == ExpressionKind.Number && e.Name == "*" ? (right, left) : (null, null);
+                if (tensor is null || number is null)
+                {
+                    _g.Errors.Add($"'{e.Name}' between two tensors is not supported: multiply or divide a tensor by a number");
+                    return null;
+                }
+                if (Lower(tensor) is not int t) return null;
+                var scale = e.Name == "*" ? number.Number : 1.0 / number.Number;
+                var n = _g.Add(OpKind.MulScalar, t);
+                n.Scalar = scale;
+                n.Shape = _g[t].Shape;
+                return n.Id;
+            }
+            if (Lower(left) is not int a || Lower(right) is not int b) return null;
+            var node = _g.Add(e.Name == "+" ? OpKind.Add : OpKind.Sub, a, b);
+            node.Shape = _g[a].Shape;
+            return node.Id;
+        }
+
+        private int? Elementwise(OpKind kind, ExpressionSpec arg)
+        {
+            if (Lower(arg) is not int x) return null;
+            var n = _g.Add(kind, x);
+            n.Shape = _g[x].Shape;
+            return n.Id;
+        }
+
+        private int? Function(ExpressionSpec e)
+        {
+            int arity = e.Name == "MseLoss" ? 2 : 1;
+            var positional = e.Args.Where(a => a.ArgName is null || a.ArgName is "x" or "prediction" or "target").ToList();
+            if (positional.Count < arity)
+            {
+                _g.Errors.Add($"{e.Name} needs {arity} tensor argument(s)");
+                return null;
+            }
+            switch (e.Name)
+            {
+                case "Relu": return Elementwise(OpKind.Relu, positional[0]);
+                case "Tanh": return Elementwise(OpKind.Tanh, positional[0]);
+                case "Sigmoid": return Elementwise(OpKind.Sigmoid, positional[0]);
+                case "Gelu":
+                    {
+                        bool tanh = e.Args.Skip(1).Any(a => a.Kind == ExpressionKind.Number && a.Number != 0);
+                        return Elementwise(tanh ? OpKind.GeluTanh : OpKind.Gelu, positional[0]);
+                    }
+                case "Softmax":
+                case "LogSoftmax":
+                    return Elementwise(e.Name == "Softmax" ? OpKind.Softmax : OpKind.LogSoftmax, positional[0]);
+                case "Sum":
+                case "Mean":
+                    {
+                        if (Lower(positional[0]) is not int x) return null;
+                        var n = _g.Add(e.Name == "Sum" ? OpKind.Sum : OpKind.Mean, x);
+                        n.Shape = new string[0];
+                        return n.Id;
+                    }
+                case "Flatten":
+                    {
+                        if (Lower(positional[0]) is not int x) return null;
+                        var n = _g.Add(OpKind.Flatten, x);
+                        n.Shape = new[] { "B", "?" };
+                        return n.Id;
+                    }
+                case "MseLoss":
+                    {
+                        if (Lower(positional[0]) is not int p || Lower(positional[1]) is not int t) return null;
+                        var n = _g.Add(OpKind.Mse, p, t);
+                        n.Shape = new string[0];
+                        return n.Id;
+                    }
+                default:
+                    _g.Errors.Add($"'{e.Name}(...)' is not a ModelGen function: use Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Sum, Mean, Flatten or MseLoss");
+                    return null;
+            }
+        }
+
+        private int? LayerCall(ExpressionSpec e)
+        {
+            if (!_layers.TryGetValue(e.Name, out var layer))
+            {
+                _g.Errors.Add($"'{e.Name}' is not a [Layer] of this model");
+                return null;
+            }
+            var inputs = new List<int>();
+            foreach (var a in e.Args)
+            {
+                if (Lower(a) is not int v) return null;
+                inputs.Add(v);
+            }
+            switch (layer.Kind)
+            {
+                case LayerKind.Linear when inputs.Count == 1:
+                    {
+                        var n = _g.Add(OpKind.Linear, inputs[0]);
+                        n.Layer = layer.Name;
+                        var inShape = _g[inputs[0]].Shape;
+                        n.Shape = inShape.Take(System.Math.Max(0, inShape.Count - 1)).Concat(new[] { LinearRule.OutFeatures(layer) }).ToArray();
+                        return n.Id;
+                    }
+                case LayerKind.Dropout when inputs.Count == 1:
+                    {
+                        var n = _g.Add(OpKind.Dropout, inputs[0]);
+                        n.Layer = layer.Name;
+                        n.Shape = _g[inputs[0]].Shape;
+                        return n.Id;
+                    }
+                case LayerKind.Model when inputs.Count >= 1:
+                    {
+                        var n = _g.Add(OpKind.SubModel, inputs.ToArray());
+                        n.Layer = layer.Name;
+                        n.Shape = new[] { "B", "?" };
+                        return n.Id;
+                    }
+                default:
+                    _g.Errors.Add($"layer '{layer.Name}' ({layer.Kind}) cannot be applied to {inputs.Count} tensor(s) here");
+                    return null;
+            }
+        }
+    }
+}

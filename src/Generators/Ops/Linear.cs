@@ -1,0 +1,54 @@
+using System.Collections.Generic;
+using System.Linq;
+using ModelGen.Generators.Emit;
+using ModelGen.Generators.Graph;
+using ModelGen.Generators.Model;
+
+namespace ModelGen.Generators.Ops;
+
+/// <summary>
+/// y = act(x·Wᵀ + b), W [out, in]. Forward: one GEMM (NT) with bias and activation in the epilogue.
+/// Backward (with dY the gradient of y):
+///   dZ = dY ⊙ act'(y)          in place, fused with db += Σ_rows dZ (one pass)
+///   dW += dZᵀ · x              GEMM TN, accumulating (parameters accumulate)
+///   dx (+)= dZ · W             GEMM NN, skipped when x needs no gradient
+/// </summary>
+public sealed class LinearRule : OpRule
+{
+    public override OpKind Kind => OpKind.Linear;
+
+    public static string InFeatures(LayerSpec layer) => Dim(layer, 0, "in_features", "inFeatures");
+    public static string OutFeatures(LayerSpec layer) => Dim(layer, 1, "out_features", "outFeatures");
+
+    private static string Dim(LayerSpec layer, int position, params string[] names)
+    {
+        var arg = layer.Args.FirstOrDefault(a => a.Name is not null && names.Contains(a.Name))
+                  ?? (layer.Args.Count > position && layer.Args[position].Name is null ? layer.Args[position] : null);
+        if (arg is null) return layer.Name + (position == 0 ? ".in" : ".out");
+        return arg.Constant is double c ? ((long)c).ToString(System.Globalization.CultureInfo.InvariantCulture) : arg.Text;
+    }
+
+    public override string RuntimeShape(Node node, IReadOnlyList<string> inputShapes, EmitContext ctx)
+        => $"global::ModelGen.Ops.LinearShape({inputShapes[0]}, {ctx.Layer(node.Layer)})";
+
+    public override void EmitForward(EmitContext ctx, Node node) { }
+
+    public static string ActivationType(OpKind? activation) => activation switch
+    {
+        null => "global::ModelGen.Cpu.Identity<T>",
+        var kind => $"global::ModelGen.Cpu.{For(kind.Value).EpilogueActivation}<T>",
+    };
+
+    public void EmitForward(EmitContext ctx, LinearStep step)
+    {
+        var x = step.Linear.Inputs[0];
+        ctx.Writer.Line($"global::ModelGen.Ops.LinearForward<T, {ActivationType(step.Linear.FusedActivation)}>({ctx.Layer(step.Linear.Layer)}, {ctx.Value(x)}, {ctx.Value(step.Output.Id)});");
+    }
+
+    public void EmitBackward(EmitContext ctx, LinearStep step)
+    {
+        var x = step.Linear.Inputs[0];
+        var target = ctx.Contribute(x);
+        ctx.Writer.Line($"global::ModelGen.Ops.LinearBackward<T, {ActivationType(step.Linear.FusedActivation)}>({ctx.Layer(step.Linear.Layer)}, {ctx.Value(x)}, {ctx.Value(step.Output.Id)}, {ctx.Grad(step.Output.Id)}, {target.Tensor}, {target.Accumulate});");
+    }
+}

@@ -1,0 +1,86 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using ModelGen.Generators.Emit;
+using ModelGen.Generators.Graph;
+
+namespace ModelGen.Generators.Ops;
+
+/// <summary>
+/// Everything the compiler side knows about one op kind: its run-time shape rule (a guard emitted into plan creation),
+/// its forward and its backward. Element-wise ops give their math as expressions over VMath, which has scalar,
+/// Vector256 and Vector512 overloads with the same names, so one expression yields all three loops of a fused kernel.
+/// Other ops emit calls to runtime routines.
+/// </summary>
+public abstract class OpRule
+{
+    public abstract OpKind Kind { get; }
+
+    public virtual bool IsElementwise => false;
+
+    /// <summary>The runtime IActivation struct when the op can run in a GEMM epilogue (its derivative must be expressible
+    /// from its output).</summary>
+    public virtual string? EpilogueActivation => null;
+
+    /// <summary>Element-wise forward: the output expression from the input expressions.</summary>
+    public virtual string Forward(IReadOnlyList<string> inputs, Node node) => throw new InvalidOperationException($"{Kind} is not element-wise");
+
+    /// <summary>Element-wise backward: (input index, contribution to its adjoint) given the output adjoint g, the inputs and the output y.</summary>
+    public virtual IEnumerable<(int Input, string Contribution)> Backward(string g, IReadOnlyList<string> inputs, string y, Node node)
+        => throw new InvalidOperationException($"{Kind} is not element-wise");
+
+    /// <summary>The expression for the node's run-time shape (with guards), from its inputs' shape variables.</summary>
+    public virtual string RuntimeShape(Node node, IReadOnlyList<string> inputShapes, EmitContext ctx) => inputShapes[0];
+
+    /// <summary>Whether the node's value is a view (no storage of its own).</summary>
+    public virtual bool IsView => false;
+
+    /// <summary>Whether the node's value is produced by another model (a nested model or a block list) and not stored in this plan.</summary>
+    public virtual bool IsExternal => false;
+
+    /// <summary>Extra per-plan tensors the op needs (e.g. dropout masks), as (field name, shape expression).</summary>
+    public virtual IEnumerable<string> PlanTensors(Node node) => Array.Empty<string>();
+
+    public virtual void EmitForward(EmitContext ctx, Node node) => throw new InvalidOperationException($"{Kind} has no standalone forward");
+
+    public virtual void EmitBackward(EmitContext ctx, Node node) => throw new InvalidOperationException($"{Kind} has no standalone backward");
+
+    /// <summary>A short description for the generated code's comments.</summary>
+    public virtual string Describe(Node node, IReadOnlyList<string> inputs) => $"{Kind.ToString().ToLowerInvariant()}({string.Join(", ", inputs)})";
+
+    protected static string Num(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static readonly Dictionary<OpKind, OpRule> Rules = new()
+    {
+        [OpKind.Input] = new InputRule(),
+        [OpKind.Linear] = new LinearRule(),
+        [OpKind.Relu] = new ReluRule(),
+        [OpKind.Tanh] = new TanhRule(),
+        [OpKind.Sigmoid] = new SigmoidRule(),
+        [OpKind.Gelu] = new GeluRule(),
+        [OpKind.GeluTanh] = new GeluTanhRule(),
+        [OpKind.Add] = new AddRule(),
+        [OpKind.Sub] = new SubRule(),
+        [OpKind.Neg] = new NegRule(),
+        [OpKind.MulScalar] = new MulScalarRule(),
+        [OpKind.Dropout] = new DropoutRule(),
+        [OpKind.Reshape] = new ReshapeRule(),
+        [OpKind.Flatten] = new FlattenRule(),
+        [OpKind.Sum] = new SumRule(mean: false),
+        [OpKind.Mean] = new SumRule(mean: true),
+        [OpKind.Softmax] = new SoftmaxRule(log: false),
+        [OpKind.LogSoftmax] = new SoftmaxRule(log: true),
+        [OpKind.Mse] = new MseRule(),
+        [OpKind.SubModel] = new SubModelRule(),
+        [OpKind.BlockLoop] = new BlockLoopRule(),
+    };
+
+    public static OpRule For(OpKind kind) => Rules[kind];
+}
+
+/// <summary>A Forward parameter.</summary>
+public sealed class InputRule : OpRule
+{
+    public override OpKind Kind => OpKind.Input;
+    public override bool IsExternal => true;
+}

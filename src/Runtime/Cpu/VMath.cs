@@ -1,0 +1,183 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelGen.Cpu;
+
+/// <summary>
+/// The vector math the op rules need, once per form: scalar T, <see cref="Vector256{T}"/> and
+/// <see cref="Vector512{T}"/> overloads with the same names, so that one expression emitted by the generator compiles
+/// in all three loops of a fused kernel. T is float or double.
+/// </summary>
+/// <remarks>erf uses Abramowitz–Stegun 7.1.26 (absolute error ≤ 1.5e-7); tanh is computed from exp(−2|x|), which never
+/// overflows.</remarks>
+public static class VMath
+{
+    private const double Sqrt1Over2 = 0.70710678118654752440;
+    private const double InvSqrt2Pi = 0.39894228040143267794;
+    private const double GeluTanhK = 0.79788456080286535588; // √(2/π)
+    private const double GeluTanhC = 0.044715;
+    private const double ErfP = 0.3275911, ErfA1 = 0.254829592, ErfA2 = -0.284496736, ErfA3 = 1.421413741, ErfA4 = -1.453152027, ErfA5 = 1.061405429;
+
+    // ---------------- scalar ----------------
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T C<T>(double value) where T : IFloatingPointIeee754<T> => T.CreateTruncating(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Relu<T>(T x) where T : IFloatingPointIeee754<T> => x > T.Zero ? x : T.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T ReluGrad<T>(T x, T g) where T : IFloatingPointIeee754<T> => x > T.Zero ? g : T.Zero;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Exp<T>(T x) where T : IFloatingPointIeee754<T> => T.Exp(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sigmoid<T>(T x) where T : IFloatingPointIeee754<T> => T.One / (T.One + T.Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T SigmoidGrad<T>(T y, T g) where T : IFloatingPointIeee754<T> => g * y * (T.One - y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Tanh<T>(T x) where T : IFloatingPointIeee754<T>
+    {
+        var e = T.Exp(C<T>(-2) * T.Abs(x));
+        var t = (T.One - e) / (T.One + e);
+        return x < T.Zero ? -t : t;
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T TanhGrad<T>(T y, T g) where T : IFloatingPointIeee754<T> => g * (T.One - y * y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Erf<T>(T x) where T : IFloatingPointIeee754<T>
+    {
+        var ax = T.Abs(x);
+        var t = T.One / (T.One + C<T>(ErfP) * ax);
+        var poly = ((((C<T>(ErfA5) * t + C<T>(ErfA4)) * t + C<T>(ErfA3)) * t + C<T>(ErfA2)) * t + C<T>(ErfA1)) * t;
+        var y = T.One - poly * T.Exp(-ax * ax);
+        return x < T.Zero ? -y : y;
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Gelu<T>(T x) where T : IFloatingPointIeee754<T> => C<T>(0.5) * x * (T.One + Erf(x * C<T>(Sqrt1Over2)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T GeluGrad<T>(T x, T g) where T : IFloatingPointIeee754<T>
+        => g * (C<T>(0.5) * (T.One + Erf(x * C<T>(Sqrt1Over2))) + x * C<T>(InvSqrt2Pi) * T.Exp(C<T>(-0.5) * x * x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T GeluTanh<T>(T x) where T : IFloatingPointIeee754<T>
+        => C<T>(0.5) * x * (T.One + Tanh(C<T>(GeluTanhK) * (x + C<T>(GeluTanhC) * x * x * x)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T GeluTanhGrad<T>(T x, T g) where T : IFloatingPointIeee754<T>
+    {
+        var t = Tanh(C<T>(GeluTanhK) * (x + C<T>(GeluTanhC) * x * x * x));
+        var du = C<T>(GeluTanhK) * (T.One + C<T>(3 * GeluTanhC) * x * x);
+        return g * (C<T>(0.5) * (T.One + t) + C<T>(0.5) * x * (T.One - t * t) * du);
+    }
+
+    // ---------------- Vector512 ----------------
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> C512<T>(double value) where T : IFloatingPointIeee754<T> => Vector512.Create(T.CreateTruncating(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Exp<T>(Vector512<T> x) where T : IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float)) return Vector512.Exp(x.As<T, float>()).As<float, T>();
+        return Vector512.Exp(x.As<T, double>()).As<double, T>();
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Relu<T>(Vector512<T> x) where T : IFloatingPointIeee754<T> => Vector512.Max(x, Vector512<T>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> ReluGrad<T>(Vector512<T> x, Vector512<T> g) where T : IFloatingPointIeee754<T>
+        => Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero), g, Vector512<T>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Sigmoid<T>(Vector512<T> x) where T : IFloatingPointIeee754<T>
+        => Vector512<T>.One / (Vector512<T>.One + Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> SigmoidGrad<T>(Vector512<T> y, Vector512<T> g) where T : IFloatingPointIeee754<T>
+        => g * y * (Vector512<T>.One - y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Tanh<T>(Vector512<T> x) where T : IFloatingPointIeee754<T>
+    {
+        var e = Exp(C512<T>(-2) * Vector512.Abs(x));
+        var t = (Vector512<T>.One - e) / (Vector512<T>.One + e);
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<T>.Zero), -t, t);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> TanhGrad<T>(Vector512<T> y, Vector512<T> g) where T : IFloatingPointIeee754<T>
+        => g * (Vector512<T>.One - y * y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Erf<T>(Vector512<T> x) where T : IFloatingPointIeee754<T>
+    {
+        var ax = Vector512.Abs(x);
+        var t = Vector512<T>.One / (Vector512<T>.One + C512<T>(ErfP) * ax);
+        var poly = ((((C512<T>(ErfA5) * t + C512<T>(ErfA4)) * t + C512<T>(ErfA3)) * t + C512<T>(ErfA2)) * t + C512<T>(ErfA1)) * t;
+        var y = Vector512<T>.One - poly * Exp(-(ax * ax));
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<T>.Zero), -y, y);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Gelu<T>(Vector512<T> x) where T : IFloatingPointIeee754<T>
+        => C512<T>(0.5) * x * (Vector512<T>.One + Erf(x * C512<T>(Sqrt1Over2)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> GeluGrad<T>(Vector512<T> x, Vector512<T> g) where T : IFloatingPointIeee754<T>
+        => g * (C512<T>(0.5) * (Vector512<T>.One + Erf(x * C512<T>(Sqrt1Over2))) + x * C512<T>(InvSqrt2Pi) * Exp(C512<T>(-0.5) * x * x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> GeluTanh<T>(Vector512<T> x) where T : IFloatingPointIeee754<T>
+        => C512<T>(0.5) * x * (Vector512<T>.One + Tanh(C512<T>(GeluTanhK) * (x + C512<T>(GeluTanhC) * x * x * x)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> GeluTanhGrad<T>(Vector512<T> x, Vector512<T> g) where T : IFloatingPointIeee754<T>
+    {
+        var t = Tanh(C512<T>(GeluTanhK) * (x + C512<T>(GeluTanhC) * x * x * x));
+        var du = C512<T>(GeluTanhK) * (Vector512<T>.One + C512<T>(3 * GeluTanhC) * x * x);
+        return g * (C512<T>(0.5) * (Vector512<T>.One + t) + C512<T>(0.5) * x * (Vector512<T>.One - t * t) * du);
+    }
+
+    // ---------------- Vector256 (same formulas; used when AVX-512 is off) ----------------
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> C256<T>(double value) where T : IFloatingPointIeee754<T> => Vector256.Create(T.CreateTruncating(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Exp<T>(Vector256<T> x) where T : IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float)) return Vector256.Exp(x.As<T, float>()).As<float, T>();
+        return Vector256.Exp(x.As<T, double>()).As<double, T>();
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Relu<T>(Vector256<T> x) where T : IFloatingPointIeee754<T> => Vector256.Max(x, Vector256<T>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> ReluGrad<T>(Vector256<T> x, Vector256<T> g) where T : IFloatingPointIeee754<T>
+        => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero), g, Vector256<T>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Sigmoid<T>(Vector256<T> x) where T : IFloatingPointIeee754<T>
+        => Vector256<T>.One / (Vector256<T>.One + Exp(-x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> SigmoidGrad<T>(Vector256<T> y, Vector256<T> g) where T : IFloatingPointIeee754<T>
+        => g * y * (Vector256<T>.One - y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Tanh<T>(Vector256<T> x) where T : IFloatingPointIeee754<T>
+    {
+        var e = Exp(C256<T>(-2) * Vector256.Abs(x));
+        var t = (Vector256<T>.One - e) / (Vector256<T>.One + e);
+        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<T>.Zero), -t, t);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> TanhGrad<T>(Vector256<T> y, Vector256<T> g) where T : IFloatingPointIeee754<T>
+        => g * (Vector256<T>.One - y * y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Erf<T>(Vector256<T> x) where T : IFloatingPointIeee754<T>
+    {
+        var ax = Vector256.Abs(x);
+        var t = Vector256<T>.One / (Vector256<T>.One + C256<T>(ErfP) * ax);
+        var poly = ((((C256<T>(ErfA5) * t + C256<T>(ErfA4)) * t + C256<T>(ErfA3)) * t + C256<T>(ErfA2)) * t + C256<T>(ErfA1)) * t;
+        var y = Vector256<T>.One - poly * Exp(-(ax * ax));
+        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<T>.Zero), -y, y);
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Gelu<T>(Vector256<T> x) where T : IFloatingPointIeee754<T>
+        => C256<T>(0.5) * x * (Vector256<T>.One + Erf(x * C256<T>(Sqrt1Over2)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> GeluGrad<T>(Vector256<T> x, Vector256<T> g) where T : IFloatingPointIeee754<T>
+        => g * (C256<T>(0.5) * (Vector256<T>.One + Erf(x * C256<T>(Sqrt1Over2))) + x * C256<T>(InvSqrt2Pi) * Exp(C256<T>(-0.5) * x * x));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> GeluTanh<T>(Vector256<T> x) where T : IFloatingPointIeee754<T>
+        => C256<T>(0.5) * x * (Vector256<T>.One + Tanh(C256<T>(GeluTanhK) * (x + C256<T>(GeluTanhC) * x * x * x)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> GeluTanhGrad<T>(Vector256<T> x, Vector256<T> g) where T : IFloatingPointIeee754<T>
+    {
+        var t = Tanh(C256<T>(GeluTanhK) * (x + C256<T>(GeluTanhC) * x * x * x));
+        var du = C256<T>(GeluTanhK) * (Vector256<T>.One + C256<T>(3 * GeluTanhC) * x * x);
+        return g * (C256<T>(0.5) * (Vector256<T>.One + t) + C256<T>(0.5) * x * (Vector256<T>.One - t * t) * du);
+    }
+}

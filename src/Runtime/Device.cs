@@ -1,0 +1,55 @@
+using System.Runtime.InteropServices;
+
+namespace ModelGen;
+
+/// <summary>Where tensors live and kernels run. <see cref="Cpu"/> is the SIMD CPU engine.</summary>
+public abstract class Device
+{
+    private static Device? _default;
+
+    public abstract string Name { get; }
+    public abstract bool IsCpu { get; }
+
+    /// <summary>The multi-threaded Vector512/Vector256/scalar CPU engine.</summary>
+    public static Device Cpu { get; } = new CpuDevice();
+
+    /// <summary>The device chosen by <c>MODELGEN_DEVICE</c> (<c>cpu</c> when unset).</summary>
+    public static Device Default
+    {
+        get => _default ??= Parse(Environment.GetEnvironmentVariable("MODELGEN_DEVICE") ?? "cpu");
+        set => _default = value;
+    }
+
+    /// <summary>Parses a device name: <c>cpu</c>, or the GPU names the ILGPU engine registers.</summary>
+    public static Device Parse(string name)
+    {
+        var key = name.Trim().ToLowerInvariant();
+        if (key == "cpu") return Cpu;
+        if (ExternalResolver is { } resolve && resolve(key) is { } device) return device;
+        throw new ArgumentException(
+            $"Unknown device '{name}'. Known: cpu" + (ExternalResolver is null ? "" : ", cuda, cuda:N, opencl, ilgpu-cpu") + ".");
+    }
+
+    /// <summary>Hook through which the ILGPU engine adds its device names.</summary>
+    public static Func<string, Device?>? ExternalResolver { get; set; }
+
+    internal abstract unsafe void* Allocate(long bytes);
+    internal abstract unsafe void Free(void* data);
+
+    public override string ToString() => Name;
+}
+
+internal sealed class CpuDevice : Device
+{
+    public override string Name => "cpu";
+    public override bool IsCpu => true;
+
+    internal override unsafe void* Allocate(long bytes)
+    {
+        var p = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), 64);
+        NativeMemory.Clear(p, (nuint)Math.Max(bytes, 64));
+        return p;
+    }
+
+    internal override unsafe void Free(void* data) => NativeMemory.AlignedFree(data);
+}

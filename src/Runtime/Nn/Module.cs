@@ -1,0 +1,170 @@
+using System.ComponentModel;
+using ModelGen.IO;
+
+namespace ModelGen;
+
+/// <summary>
+/// Base of every [Model] (the generator makes the partial class derive from it). Holds what all models share: the
+/// device, dtype and seed, the parameter list, train/eval mode, ZeroGrad, Save/Load and deterministic Dispose. The static
+/// functions (Relu, Softmax, ...) are the DSL a Forward method is written in; the generator compiles them.
+/// </summary>
+public abstract class Module : ILayer, IDisposable
+{
+    private List<Parameter>? _parameters;
+    private bool _disposed;
+    private Device? _device;
+
+    /// <summary>An unbound model: used as a layer of another model, or bound to <see cref="Device.Default"/> on first use.</summary>
+    protected Module() { }
+
+    protected Module(Device device, int seed = 0, DType dtype = DType.Float32)
+    {
+        _device = device;
+        Seed = seed;
+        DType = dtype;
+    }
+
+    public Device Device => _device ?? Device.Default;
+    public DType DType { get; private set; } = DType.Float32;
+    public int Seed { get; private set; }
+    public bool Training { get; private set; } = true;
+
+    /// <summary>The dotted name of this model inside its parent ("" for the root).</summary>
+    public string Name { get; private set; } = "";
+
+    /// <summary>Training steps run so far (advances dropout masks).</summary>
+    public ulong Step { get; set; }
+
+    /// <summary>All parameters in declaration order, named like PyTorch's state dict.</summary>
+    public IReadOnlyList<Parameter> Parameters
+    {
+        get
+        {
+            EnsureBound();
+            return _parameters!;
+        }
+    }
+
+    public Parameter Parameter(string name)
+        => Parameters.FirstOrDefault(p => p.Name == name)
+           ?? throw new KeyNotFoundException($"No parameter '{name}'. Parameters: {string.Join(", ", Parameters.Select(p => p.Name))}.");
+
+    public long ParameterCount => Parameters.Sum(p => (long)p.Value.Count);
+
+    public void Train(bool training = true) => SetTraining(training);
+    public void Eval() => SetTraining(false);
+
+    private void SetTraining(bool training)
+    {
+        Training = training;
+        foreach (var child in Children()) child.SetTraining(training);
+    }
+
+    /// <summary>Clears every parameter gradient (PyTorch's zero_grad with set_to_none=False).</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters) Ops.Fill(p.Grad, 0);
+    }
+
+    /// <summary>Writes the parameters as safetensors (atomically: a failed save leaves the previous file intact).</summary>
+    public void Save(string path)
+    {
+        ThrowIfDisposed();
+        SafeTensorsWriter.Write(path, Parameters.Select(p => (p.Name, p.Value)),
+            new Dictionary<string, string> { ["format"] = "pt", ["modelgen.model"] = GetType().Name });
+    }
+
+    /// <summary>Reads parameters saved by <see cref="Save"/> (or by PyTorch's safetensors) into this model.</summary>
+    public void Load(string path)
+    {
+        ThrowIfDisposed();
+        using var file = SafeTensorsFile.Open(path);
+        var missing = Parameters.Where(p => !file.Contains(p.Name)).Select(p => p.Name).ToList();
+        if (missing.Count > 0)
+            throw new InvalidDataException($"{path}: missing tensors {string.Join(", ", missing)} for {GetType().Name}.");
+        foreach (var p in Parameters)
+        {
+            var info = file.Tensors.First(t => t.Name == p.Name);
+            if (!info.Shape.AsSpan().SequenceEqual(p.Shape.Dims))
+                throw new InvalidDataException($"{path}: tensor '{p.Name}' has shape {Shape.Format(info.Shape)} but {GetType().Name} expects {p.Shape}.");
+            if (p.Value.DType == DType.Float64) file.ReadInto(p.Name, p.Value.AsSpan<double>());
+            else file.ReadInto(p.Name, p.Value.AsSpan<float>());
+        }
+    }
+
+    /// <summary>Binds the model tree to its device: creates parameters (idempotent).</summary>
+    protected void EnsureBound()
+    {
+        ThrowIfDisposed();
+        if (_parameters is not null) return;
+        var binder = new ModuleBinder(Device, DType, Seed);
+        BindTree(binder, "");
+    }
+
+    void ILayer.Bind(ModuleBinder binder, string prefix) => BindTree(binder, prefix);
+
+    private void BindTree(ModuleBinder binder, string prefix)
+    {
+        if (_parameters is not null)
+            throw new InvalidOperationException($"Model {GetType().Name} is already bound; a model instance can be a layer of only one parent.");
+        _device = binder.Device;
+        DType = binder.DType;
+        Name = prefix.TrimEnd('.');
+        int before = binder.Parameters.Count;
+        BindLayers(binder, prefix);
+        _parameters = binder.Parameters.GetRange(before, binder.Parameters.Count - before);
+        OnBound();
+    }
+
+    /// <summary>Generated: binds each [Layer] in declaration order.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected abstract void BindLayers(ModuleBinder binder, string prefix);
+
+    /// <summary>Generated: checks layer sizes against each other once parameters exist.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected virtual void OnBound() { }
+
+    /// <summary>Generated: the nested models (for train/eval and disposal).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected virtual IEnumerable<Module> Children() => [];
+
+    /// <summary>Generated: frees the activation plans.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected virtual void DisposePlans() { }
+
+    protected void ThrowIfDisposed()
+    {
+        if (_disposed) throw new ObjectDisposedException(GetType().Name);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        DisposePlans();
+        foreach (var child in Children()) child.Dispose();
+        if (_parameters is not null)
+            foreach (var p in _parameters) p.Dispose(); // shared with the parent's list; Dispose is idempotent
+        _disposed = true;
+        GC.SuppressFinalize(this);
+    }
+
+    public override string ToString() => $"{GetType().Name} ({(_parameters is null ? "unbound" : $"{ParameterCount:N0} parameters")})";
+
+    // ---------------- the DSL of Forward ----------------
+    protected static Tensor Relu(Tensor x) => throw Dsl.OutsideForward(nameof(Relu));
+    protected static Tensor Tanh(Tensor x) => throw Dsl.OutsideForward(nameof(Tanh));
+    protected static Tensor Sigmoid(Tensor x) => throw Dsl.OutsideForward(nameof(Sigmoid));
+
+    /// <summary>GELU: exact (erf) by default, the tanh approximation (GPT-2) when asked.</summary>
+    protected static Tensor Gelu(Tensor x, bool tanhApproximation = false) => throw Dsl.OutsideForward(nameof(Gelu));
+    protected static Tensor Softmax(Tensor x) => throw Dsl.OutsideForward(nameof(Softmax));
+    protected static Tensor LogSoftmax(Tensor x) => throw Dsl.OutsideForward(nameof(LogSoftmax));
+    protected static Tensor Sum(Tensor x) => throw Dsl.OutsideForward(nameof(Sum));
+    protected static Tensor Mean(Tensor x) => throw Dsl.OutsideForward(nameof(Mean));
+
+    /// <summary>Flattens all dimensions but the first (batch): [B, ...] → [B, N].</summary>
+    protected static Tensor Flatten(Tensor x) => throw Dsl.OutsideForward(nameof(Flatten));
+
+    /// <summary>Mean squared error, a scalar.</summary>
+    protected static Tensor MseLoss(Tensor prediction, Tensor target) => throw Dsl.OutsideForward(nameof(MseLoss));
+}

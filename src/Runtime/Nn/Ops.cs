@@ -1,0 +1,234 @@
+using System.ComponentModel;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using ModelGen.Cpu;
+
+namespace ModelGen;
+
+/// <summary>Thrown when a tensor's shape does not fit the layer it is fed to (names the layer and both shapes).</summary>
+public sealed class ShapeMismatchException(string message) : ArgumentException(message);
+
+/// <summary>
+/// The tensor-level routines generated code calls: GEMMs with fused epilogues, row-wise ops, reductions and the
+/// launcher of emitted element-wise kernels. Engine-specific work happens below this line.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static unsafe class Ops
+{
+    public static void Fill(Tensor t, double value)
+    {
+        if (t.DType == DType.Float64) t.AsSpan<double>().Fill(value);
+        else t.AsSpan<float>().Fill((float)value);
+    }
+
+    /// <summary>Runs an emitted element-wise kernel body over n elements on all engine threads.</summary>
+    public static void Elementwise<TBody>(string name, int n, ref TBody body) where TBody : struct, IRangeBody
+    {
+        KernelStats.Record(name);
+        if (n < 32_768) body.Execute(0, n);
+        else CpuParallel.For(n, 16_384, ref body);
+    }
+
+    /// <summary>The elements of a tensor as a reference (for emitted kernels: no unsafe code in user projects).</summary>
+    public static ref T Ref<T>(Tensor t) where T : unmanaged => ref MemoryMarshal.GetReference(t.AsSpan<T>());
+
+    // ---------------- Linear ----------------
+
+    /// <summary>y = act(x·Wᵀ + b): one GEMM (NT) with bias and activation in its epilogue.</summary>
+    public static void LinearForward<T, TAct>(Linear layer, Tensor x, Tensor y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TAct : struct, IActivation<T>
+    {
+        int m = x.Count / layer.InFeatures, n = layer.OutFeatures, k = layer.InFeatures;
+        var bias = layer.Bias is { } b ? b.Value.Ptr<T>() : null;
+        CpuGemm.Run(x.Ptr<T>(), k, false, layer.Weight.Value.Ptr<T>(), k, true, y.Ptr<T>(), n, m, n, k, false,
+            new BiasActivation<T, TAct>(bias));
+    }
+
+    /// <summary>Backward of y = act(x·Wᵀ + b). dz = act'(y) ⊙ dy is formed in place in dy, fused with the bias
+    /// gradient's column sum; then dW += dzᵀ·x (GEMM TN) and dx (+)= dz·W (GEMM NN), each skipped when not needed.</summary>
+    public static void LinearBackward<T, TAct>(Linear layer, Tensor x, Tensor y, Tensor dy, Tensor? dx, bool accumulateDx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TAct : struct, IActivation<T>
+    {
+        int m = x.Count / layer.InFeatures, n = layer.OutFeatures, k = layer.InFeatures;
+        var bias = layer.Bias is { RequiresGrad: true } b ? b.Grad.Ptr<T>() : null;
+        T* dz = dy.Ptr<T>();
+        if (bias != null || typeof(TAct) != typeof(Identity<T>))
+            CpuKernels.ActivationBackward<T, TAct>(dz, y.Ptr<T>(), dz, bias, m, n, accumulateDb: true);
+        if (layer.Weight.RequiresGrad)
+            CpuGemm.Run(dz, n, true, x.Ptr<T>(), k, false, layer.Weight.Grad.Ptr<T>(), k, n, k, m, true, default(NoEpilogue<T>));
+        if (dx is not null)
+            CpuGemm.Run(dz, n, false, layer.Weight.Value.Ptr<T>(), k, false, dx.Ptr<T>(), k, m, k, n, accumulateDx, default(NoEpilogue<T>));
+    }
+
+    // ---------------- row-wise and reductions ----------------
+    public static void Softmax<T>(Tensor x, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
+        => CpuKernels.Softmax(x.Ptr<T>(), y.Ptr<T>(), x.Shape.Rows, x.Shape.Last);
+
+    public static void SoftmaxBackward<T>(Tensor y, Tensor dy, Tensor dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+        => CpuKernels.SoftmaxBackward(y.Ptr<T>(), dy.Ptr<T>(), dx.Ptr<T>(), y.Shape.Rows, y.Shape.Last, accumulate);
+
+    public static void LogSoftmax<T>(Tensor x, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
+        => CpuKernels.LogSoftmax(x.Ptr<T>(), y.Ptr<T>(), x.Shape.Rows, x.Shape.Last);
+
+    public static void LogSoftmaxBackward<T>(Tensor y, Tensor dy, Tensor dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+        => CpuKernels.LogSoftmaxBackward(y.Ptr<T>(), dy.Ptr<T>(), dx.Ptr<T>(), y.Shape.Rows, y.Shape.Last, accumulate);
+
+    public static void Sum<T>(Tensor x, Tensor y, bool mean) where T : unmanaged, IFloatingPointIeee754<T>
+        => CpuKernels.Sum(x.Ptr<T>(), x.Count, y.Ptr<T>(), mean ? 1.0 / x.Count : 1.0);
+
+    public static void SumBackward<T>(Tensor dy, Tensor dx, bool mean, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+        => CpuKernels.SumBackward(dy.Ptr<T>(), dx.Ptr<T>(), dx.Count, mean ? 1.0 / dx.Count : 1.0, accumulate);
+
+    public static void Mse<T>(Tensor a, Tensor b, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
+        => CpuKernels.Mse(a.Ptr<T>(), b.Ptr<T>(), a.Count, y.Ptr<T>());
+
+    public static void MseBackward<T>(Tensor a, Tensor b, Tensor dy, Tensor? da, bool accumulateA, Tensor? db, bool accumulateB)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => CpuKernels.MseBackward(a.Ptr<T>(), b.Ptr<T>(), dy.Ptr<T>(), da is null ? null : da.Ptr<T>(), accumulateA,
+            db is null ? null : db.Ptr<T>(), accumulateB, a.Count);
+
+    public static void Dropout<T>(Dropout layer, Tensor x, Tensor mask, Tensor y, int seed, ulong step) where T : unmanaged, IFloatingPointIeee754<T>
+        => CpuKernels.Dropout(x.Ptr<T>(), mask.Ptr<T>(), y.Ptr<T>(), x.Count, layer.P, Rng.Mix((ulong)seed ^ (ulong)layer.Name.GetHashCode(StringComparison.Ordinal)), step);
+
+    public static void DropoutBackward<T>(Tensor dy, Tensor mask, Tensor dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+        => CpuKernels.MultiplyBackward(dy.Ptr<T>(), mask.Ptr<T>(), dx.Ptr<T>(), dx.Count, accumulate);
+
+    /// <summary>Fused softmax + cross-entropy over [rows, classes] logits; keeps the probabilities for the backward.</summary>
+    public static double SoftmaxCrossEntropy<T>(Tensor logits, ReadOnlySpan<int> labels, Tensor probs) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = logits.Shape.Rows;
+        if (labels.Length != rows)
+            throw new ShapeMismatchException($"CrossEntropy: logits {logits.Shape} have {rows} rows but {labels.Length} labels were given.");
+        fixed (int* l = labels) return CpuKernels.SoftmaxCrossEntropy(logits.Ptr<T>(), l, probs.Ptr<T>(), rows, logits.Shape.Last);
+    }
+
+    /// <summary>dlogits (+)= (probs − onehot) · dloss / rows.</summary>
+    public static void SoftmaxCrossEntropyBackward<T>(Tensor probs, ReadOnlySpan<int> labels, Tensor dlogits, double dloss, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = probs.Shape.Rows;
+        fixed (int* l = labels)
+            CpuKernels.SoftmaxCrossEntropyBackward(probs.Ptr<T>(), l, dlogits.Ptr<T>(), rows, probs.Shape.Last, T.CreateTruncating(dloss / rows), accumulate);
+    }
+
+    /// <summary>dst (+)= src.</summary>
+    public static void AddInto<T>(Tensor dst, Tensor src, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+        => CpuKernels.AddInto(dst.Ptr<T>(), src.Ptr<T>(), dst.Count, accumulate);
+
+    /// <summary>Accumulates an input's gradient into <see cref="Tensor.Grad"/> (allocated on first use), as PyTorch does for leaves.</summary>
+    public static Tensor InputGrad(Tensor input)
+    {
+        input.EnsureGrad();
+        return input.Grad!;
+    }
+
+    public static ref T RefOrNull<T>(Tensor? t) where T : unmanaged
+    {
+        if (t is null) return ref System.Runtime.CompilerServices.Unsafe.NullRef<T>();
+        return ref MemoryMarshal.GetReference(t.AsSpan<T>());
+    }
+
+    /// <summary>Dropout in eval mode: y = x and an all-ones mask (so the backward is the same code).</summary>
+    public static void Identity<T>(Tensor x, Tensor mask, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        KernelStats.Record("copy");
+        x.AsSpan<T>().CopyTo(y.AsSpan<T>());
+        mask.AsSpan<T>().Fill(T.One);
+    }
+
+    /// <summary>Seeds the backward of a one-element output with 1 (PyTorch's loss.backward()).</summary>
+    public static void SeedScalar<T>(Tensor output, Tensor grad) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (output.Count != 1)
+            throw new InvalidOperationException(
+                $"Backward() without a loss needs a one-element output, but the output has shape {output.Shape}: call CrossEntropy/Mse first, or Backward(gradOutput).");
+        grad.AsSpan<T>()[0] = T.One;
+    }
+
+    /// <summary>A view of a tensor that comes from outside the plan, re-made only when the source tensor changes.</summary>
+    public static Tensor CachedView(Tensor source, Shape shape, ref Tensor? cachedSource, ref Tensor? cachedView)
+    {
+        if (!ReferenceEquals(source, cachedSource) || cachedView is null)
+        {
+            cachedView = source.View(shape);
+            cachedSource = source;
+        }
+        return cachedView;
+    }
+
+    // ---------------- run-time shape guards ----------------
+
+    public static void CheckInput(Tensor x, DType dtype, string name)
+    {
+        ArgumentNullException.ThrowIfNull(x, name);
+        if (x.DType != dtype) throw new ArgumentException($"Input '{name}' holds {x.DType} but the model computes in {dtype}.", name);
+        if (!x.Device.IsCpu) throw new ArgumentException($"Input '{name}' is on {x.Device.Name}; this model runs on the CPU engine.", name);
+    }
+
+    /// <summary>The output shape of a Linear layer: [..., in] → [..., out], with a message naming the layer.</summary>
+    public static Shape LinearShape(Shape x, Linear layer)
+    {
+        if (x.Rank == 0 || x.Last != layer.InFeatures)
+            throw new ShapeMismatchException($"{layer.Name} ({layer}) expects input [*, {layer.InFeatures}] but got {x}.");
+        return x.WithLast(layer.OutFeatures);
+    }
+
+    public static Shape SameShape(Shape a, Shape b, string op)
+    {
+        if (!a.Equals(b)) throw new ShapeMismatchException($"'{op}' needs equal shapes but got {a} and {b}.");
+        return a;
+    }
+
+    public static Shape MseShape(Shape prediction, Shape target)
+    {
+        if (!prediction.Equals(target)) throw new ShapeMismatchException($"Mse needs the prediction's shape for the target: prediction {prediction}, target {target}.");
+        return Shape.Scalar;
+    }
+
+    /// <summary>Flatten: [B, d1, d2, ...] → [B, d1·d2·...].</summary>
+    public static Shape FlattenShape(Shape x)
+    {
+        if (x.Rank == 0) throw new ShapeMismatchException("Flatten needs a batch dimension but got a scalar.");
+        return new Shape(x[0], x[0] == 0 ? 0 : x.Count / x[0]);
+    }
+
+    public static Shape FoldShapes<TBlock>(IReadOnlyList<TBlock> blocks, Shape input, Func<TBlock, Shape, Shape> apply)
+    {
+        var shape = input;
+        foreach (var b in blocks) shape = apply(b, shape);
+        return shape;
+    }
+
+    /// <summary>Checks that x's last dimension is the layer's input size.</summary>
+    public static void CheckFeatures(Tensor x, int expected, string layer, string layerDescription)
+    {
+        if (x.Shape.Rank == 0 || x.Shape.Last != expected)
+            throw new ShapeMismatchException(
+                $"{layer} ({layerDescription}) expects input [*, {expected}] but got {x.Shape}.");
+    }
+
+    public static void CheckRank(Tensor x, int minRank, string input)
+    {
+        if (x.Shape.Rank < minRank)
+            throw new ShapeMismatchException($"Input '{input}' needs at least {minRank} dimensions (batch first) but got {x.Shape}.");
+    }
+
+    public static void CheckSameShape(Shape a, Shape b, string what)
+    {
+        if (!a.Equals(b)) throw new ShapeMismatchException($"{what}: shapes {a} and {b} differ.");
+    }
+
+    public static void CheckDType(Tensor x, DType expected, string input)
+    {
+        if (x.DType != expected) throw new ArgumentException($"Input '{input}' is {x.DType} but the model is {expected}.");
+    }
+
+    /// <summary>Checks at bind time that one layer's output size is the next one's input size.</summary>
+    public static void CheckChain(int produced, string producer, int expected, string consumer)
+    {
+        if (produced != expected)
+            throw new ShapeMismatchException($"{producer} produces {produced} features but {consumer} expects {expected}.");
+    }
+}

@@ -1,0 +1,63 @@
+using System.Numerics;
+using ModelGen.Cpu;
+
+namespace ModelGen.Optim;
+
+/// <summary>Stochastic gradient descent with PyTorch's rules: g = grad + wd·p; with momentum μ, buf = g on the first
+/// step and μ·buf + (1 − dampening)·g after; Nesterov uses g + μ·buf; p −= lr·g.</summary>
+public sealed class Sgd : Optimizer
+{
+    private Tensor?[] _momentum = [];
+
+    public Sgd(IEnumerable<Parameter> parameters, double lr, double momentum = 0, double dampening = 0,
+        double weightDecay = 0, bool nesterov = false) : base(parameters, lr)
+    {
+        if (nesterov && (momentum <= 0 || dampening != 0))
+            throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening (as in PyTorch).");
+        Momentum = momentum;
+        Dampening = dampening;
+        WeightDecay = weightDecay;
+        Nesterov = nesterov;
+    }
+
+    public double Momentum { get; }
+    public double Dampening { get; }
+    public double WeightDecay { get; }
+    public bool Nesterov { get; }
+
+    protected override unsafe void Update<T>(int index, Parameter p)
+    {
+        var body = new Body<T>
+        {
+            P = p.Value.Ptr<T>(), G = p.Grad.Ptr<T>(),
+            Buf = Momentum != 0 ? State(ref _momentum, index, p).Ptr<T>() : null,
+            Lr = T.CreateTruncating(LearningRate), Wd = T.CreateTruncating(WeightDecay), Mu = T.CreateTruncating(Momentum),
+            Damp = T.CreateTruncating(1 - Dampening), First = StepCount == 1, Nesterov = Nesterov,
+        };
+        RunParallel(p.Value.Count, ref body);
+    }
+
+    private unsafe struct Body<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* P, G, Buf;
+        public T Lr, Wd, Mu, Damp;
+        public bool First, Nesterov;
+
+        public readonly void Execute(int start, int end)
+        {
+            for (int i = start; i < end; i++)
+            {
+                T g = G[i] + Wd * P[i];
+                if (Buf != null)
+                {
+                    T b = First ? g : Mu * Buf[i] + Damp * g;
+                    Buf[i] = Flush(b);
+                    g = Nesterov ? g + Mu * b : b;
+                }
+                P[i] -= Lr * g;
+            }
+        }
+    }
+
+    public override void Dispose() => DisposeStates(_momentum);
+}

@@ -1,0 +1,19 @@
+namespace ModelGen.Tests.Models;
+
+/// <summary>The PyTorch quickstart MLP.</summary>
+[Model]
+public partial class FashionMlp
+{
+    [Layer] readonly Linear fc1 = new(784, 512);
+    [Layer] readonly Linear fc2 = new(512, 512);
+    [Layer] readonly Linear fc3 = new(512, 10);
+
+    Tensor Forward(Tensor x) => fc3.Apply(Relu(fc2.Apply(Relu(fc1.Apply(x)))));
+}
+
+/// <summary>s = Sum(x · 2): ds/dx = 2.</summary>
+[Model]
+public partial class TimesTwoSum
+{
+    Tensor Forward(Tensor x) => Sum(x * 2);
+}

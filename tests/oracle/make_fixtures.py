@@ -1,0 +1,296 @@
+#!/usr/bin/python3
+"""Generate PyTorch oracle fixtures for the ModelGen C# tests.
+
+Run:   /usr/bin/python3 tests/oracle/make_fixtures.py
+Needs: PyTorch (tested with Debian's torch 1.13). No other dependencies.
+
+Writes three JSON files into the `fixtures/` directory next to this script:
+
+  ops.json     {"cases": [...]}   single-op forward values and autograd VJPs
+  models.json  {"models": [...]}  tiny networks: loss, parameter grads, dloss/dinput
+  optim.json   {"traces": [...]}  5-step optimizer traces with explicit gradients
+
+Every tensor is stored as {"shape": [...], "data": [flat row-major float64]}.
+All computation is in torch.float64; each section is seeded with
+torch.manual_seed, and floats are written with repr (full float64 precision,
+shortest round-trip form), so running the script twice produces byte-identical
+files. See README.md in this directory for the full layout.
+"""
+
+import json
+import os
+
+import torch
+import torch.nn.functional as F
+
+DTYPE = torch.float64
+torch.set_default_dtype(DTYPE)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT_DIR = os.path.join(HERE, "fixtures")
+
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+
+def T(t):
+    """Tensor -> {"shape": [...], "data": [flat row-major floats]}."""
+    t = t.detach().to(DTYPE).contiguous()
+    return {"shape": list(t.shape), "data": [float(v) for v in t.reshape(-1).tolist()]}
+
+
+def randn(*shape):
+    return torch.randn(*shape, dtype=DTYPE)
+
+
+def dump(name, top_key, items):
+    """Write {top_key: items} with one item per line (compact, deterministic)."""
+    path = os.path.join(OUT_DIR, name)
+    lines = [json.dumps(it, separators=(",", ":"), allow_nan=False) for it in items]
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write('{"%s":[\n' % top_key)
+        f.write(",\n".join(lines))
+        f.write("\n]}\n")
+    return path
+
+
+def vjp(fn, x, extra_params=()):
+    """Return (output, grad_output, grad_x, grads of extra_params) via autograd.
+
+    A scalar output gets grad_output = 1.0; otherwise grad_output ~ randn."""
+    x = x.detach().clone().requires_grad_(True)
+    params = [p.detach().clone().requires_grad_(True) for p in extra_params]
+    y = fn(x, *params)
+    if y.dim() == 0:
+        gy = torch.ones((), dtype=DTYPE)
+    else:
+        gy = randn(*y.shape)
+    grads = torch.autograd.grad(y, [x] + params, grad_outputs=gy)
+    return y, gy, grads[0], list(grads[1:])
+
+
+# --------------------------------------------------------------------------
+# 1. ops.json
+# --------------------------------------------------------------------------
+
+ELEMENTWISE = {
+    "relu": lambda x: torch.relu(x),
+    "tanh": lambda x: torch.tanh(x),
+    "sigmoid": lambda x: torch.sigmoid(x),
+    "gelu": lambda x: F.gelu(x),  # exact (erf) form
+    "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
+    "mul_scalar": lambda x: x * 2.5,
+}
+ROW_OPS = {
+    "softmax": lambda x: torch.softmax(x, dim=-1),
+    "log_softmax": lambda x: torch.log_softmax(x, dim=-1),
+}
+REDUCTIONS = {
+    "sum": lambda x: x.sum(),
+    "mean": lambda x: x.mean(),
+}
+
+
+def make_ops():
+    torch.manual_seed(1234)
+    cases = []
+
+    def add(op, fn, shape, extra=None):
+        x = randn(*shape)
+        y, gy, gx, _ = vjp(fn, x)
+        case = {"op": op, "input": T(x), "output": T(y),
+                "grad_output": T(gy), "grad_input": T(gx)}
+        if extra:
+            case.update(extra)
+        cases.append(case)
+
+    shapes = [(3, 17), (1, 1), (257,)]
+    for op, fn in ELEMENTWISE.items():
+        for shape in shapes:
+            add(op, fn, shape, {"scalar": 2.5} if op == "mul_scalar" else None)
+    # softmax / log_softmax over the last dim; [1,1] and [257] are extra edge cases
+    for op, fn in ROW_OPS.items():
+        for shape in shapes:
+            add(op, fn, shape, {"dim": -1})
+    for op, fn in REDUCTIONS.items():
+        add(op, fn, (3, 17))
+
+    # linear: y = x @ W^T + b, W [5,17], b [5]
+    x = randn(3, 17)
+    w = randn(5, 17)
+    b = randn(5)
+    y, gy, gx, (gw, gb) = vjp(lambda x_, w_, b_: F.linear(x_, w_, b_), x, (w, b))
+    cases.append({"op": "linear", "input": T(x), "output": T(y),
+                  "grad_output": T(gy), "grad_input": T(gx),
+                  "weight": T(w), "bias": T(b),
+                  "grad_weight": T(gw), "grad_bias": T(gb)})
+
+    # cross_entropy: logits [4,7], int targets, mean reduction
+    x = randn(4, 7)
+    target = torch.randint(0, 7, (4,))
+    y, gy, gx, _ = vjp(lambda x_: F.cross_entropy(x_, target), x)
+    cases.append({"op": "cross_entropy", "input": T(x), "output": T(y),
+                  "grad_output": T(gy), "grad_input": T(gx),
+                  "target": [int(t) for t in target.tolist()]})
+
+    # mse: input [3,5], target [3,5], mean reduction
+    x = randn(3, 5)
+    tgt = randn(3, 5)
+    y, gy, gx, _ = vjp(lambda x_: F.mse_loss(x_, tgt), x)
+    cases.append({"op": "mse", "input": T(x), "output": T(y),
+                  "grad_output": T(gy), "grad_input": T(gx),
+                  "target": T(tgt)})
+    return cases
+
+
+# --------------------------------------------------------------------------
+# 2. models.json
+# --------------------------------------------------------------------------
+
+def init_linear(name, in_f, out_f):
+    return {name + ".weight": randn(out_f, in_f) * 0.3,
+            name + ".bias": randn(out_f) * 0.3}
+
+
+def model_case(name, params, x, target, forward, loss_fn):
+    p = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    xg = x.detach().clone().requires_grad_(True)
+    loss = loss_fn(forward(p, xg), target)
+    keys = list(p.keys())
+    grads = torch.autograd.grad(loss, [p[k] for k in keys] + [xg])
+    return {
+        "name": name,
+        "layers": {k: T(params[k]) for k in keys},
+        "input": T(x),
+        "target": ([int(t) for t in target.tolist()]
+                   if target.dtype == torch.int64 else T(target)),
+        "loss": float(loss.item()),
+        "grads": {k: T(g) for k, g in zip(keys, grads[:-1])},
+        "grad_input": T(grads[-1]),
+    }
+
+
+def lin(p, name, x):
+    return F.linear(x, p[name + ".weight"], p[name + ".bias"])
+
+
+def make_models():
+    models = []
+
+    # mlp: 13 -> 11 -> relu -> 7 -> relu -> 3, cross entropy
+    torch.manual_seed(1235)
+    params = {}
+    params.update(init_linear("fc1", 13, 11))
+    params.update(init_linear("fc2", 11, 7))
+    params.update(init_linear("fc3", 7, 3))
+    x = randn(5, 13)
+    target = torch.randint(0, 3, (5,))
+    models.append(model_case(
+        "mlp", params, x, target,
+        lambda p, x_: lin(p, "fc3", torch.relu(lin(p, "fc2", torch.relu(lin(p, "fc1", x_))))),
+        F.cross_entropy))
+
+    # tanh_sigmoid_mse: 6 -> 9 -> tanh -> 5 -> sigmoid, MSE
+    torch.manual_seed(1236)
+    params = {}
+    params.update(init_linear("fc1", 6, 9))
+    params.update(init_linear("fc2", 9, 5))
+    x = randn(4, 6)
+    target = randn(4, 5)
+    models.append(model_case(
+        "tanh_sigmoid_mse", params, x, target,
+        lambda p, x_: torch.sigmoid(lin(p, "fc2", torch.tanh(lin(p, "fc1", x_)))),
+        F.mse_loss))
+
+    # residual_gelu: h = gelu(fc1(x)) + x; fc2(h); cross entropy
+    torch.manual_seed(1237)
+    params = {}
+    params.update(init_linear("fc1", 8, 8))
+    params.update(init_linear("fc2", 8, 4))
+    x = randn(3, 8)
+    target = torch.randint(0, 4, (3,))
+    models.append(model_case(
+        "residual_gelu", params, x, target,
+        lambda p, x_: lin(p, "fc2", F.gelu(lin(p, "fc1", x_)) + x_),
+        F.cross_entropy))
+    return models
+
+
+# --------------------------------------------------------------------------
+# 3. optim.json
+# --------------------------------------------------------------------------
+
+SGD_DEFAULTS = dict(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False)
+ADAM_DEFAULTS = dict(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False)
+
+TRACES = [
+    ("sgd", "sgd", dict(lr=0.1)),
+    ("sgd_momentum", "sgd", dict(lr=0.1, momentum=0.9)),
+    ("sgd_nesterov", "sgd", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("sgd_dampening", "sgd", dict(lr=0.05, momentum=0.9, dampening=0.5, weight_decay=0.1)),
+    ("adam", "adam", dict(lr=1e-2)),
+    ("adam_wd", "adam", dict(lr=1e-2, weight_decay=0.1)),
+    ("adam_amsgrad", "adam", dict(lr=1e-2, amsgrad=True)),
+    ("adamw", "adamw", dict(lr=1e-2, weight_decay=0.1)),
+]
+
+
+def make_optim():
+    # One fixed problem shared by all traces: same init and same 5 gradients.
+    torch.manual_seed(1238)
+    w0 = randn(3, 4)
+    b0 = randn(3)
+    steps = [{"w": randn(3, 4), "b": randn(3)} for _ in range(5)]
+
+    traces = []
+    for name, kind, hp in TRACES:
+        w = w0.clone().requires_grad_(True)
+        b = b0.clone().requires_grad_(True)
+        if kind == "sgd":
+            opt = torch.optim.SGD([w, b], **hp)
+        elif kind == "adam":
+            opt = torch.optim.Adam([w, b], **hp)
+        else:
+            opt = torch.optim.AdamW([w, b], **hp)
+        g = opt.param_groups[0]
+        # All 8 keys always present; keys the optimizer does not use are filled
+        # with the other optimizer family's torch defaults (they are ignored).
+        hparams = {
+            "lr": float(g["lr"]),
+            "momentum": float(g.get("momentum", SGD_DEFAULTS["momentum"])),
+            "dampening": float(g.get("dampening", SGD_DEFAULTS["dampening"])),
+            "weight_decay": float(g["weight_decay"]),
+            "nesterov": bool(g.get("nesterov", SGD_DEFAULTS["nesterov"])),
+            "betas": [float(v) for v in g.get("betas", ADAM_DEFAULTS["betas"])],
+            "eps": float(g.get("eps", ADAM_DEFAULTS["eps"])),
+            "amsgrad": bool(g.get("amsgrad", ADAM_DEFAULTS["amsgrad"])),
+        }
+        after = []
+        for s in steps:
+            w.grad = s["w"].clone()
+            b.grad = s["b"].clone()
+            opt.step()
+            after.append({"w": T(w), "b": T(b)})
+        traces.append({
+            "name": name,
+            "optimizer": kind,
+            "hparams": hparams,
+            "init": {"w": T(w0), "b": T(b0)},
+            "grads": [{"w": T(s["w"]), "b": T(s["b"])} for s in steps],
+            "params_after": after,
+        })
+    return traces
+
+
+def main():
+    os.makedirs(OUT_DIR, exist_ok=True)
+    for fname, key, items in (("ops.json", "cases", make_ops()),
+                              ("models.json", "models", make_models()),
+                              ("optim.json", "traces", make_optim())):
+        path = dump(fname, key, items)
+        print("%-12s %3d %-7s %8d bytes" % (fname, len(items), key, os.path.getsize(path)))
+
+
+if __name__ == "__main__":
+    main()
