@@ -40,8 +40,8 @@ public sealed class ModelGenerator : IIncrementalGenerator
     {
         var parts = new System.Collections.Generic.List<string>();
         if (spec.Namespace.Length > 0) parts.Add(spec.Namespace);
-        foreach (var c in spec.ContainingTypes) parts.Add(c.Name);
-        parts.Add(spec.ClassName);
+        foreach (var c in spec.ContainingTypes) parts.Add(c.Name.TrimStart('@'));
+        parts.Add(spec.ClassName.TrimStart('@'));
         return string.Join(".", parts);
     }
 }

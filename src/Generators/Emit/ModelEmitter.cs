@@ -24,7 +24,8 @@ public static class ModelEmitter
         Header(k);
         k.Line("using global::ModelGen.Cpu;");
         k.Line();
-        OpenClass(w, spec, withBase: true);
+        bool singleInput = spec.Forward?.Parameters.Count == 1 && graph.Errors.Count == 0;
+        OpenClass(w, spec, withBase: true, singleInput);
         OpenClass(k, spec, withBase: false);
 
         Constructors(w, spec);
@@ -54,12 +55,12 @@ public static class ModelEmitter
         w.Line();
     }
 
-    private static void OpenClass(CodeWriter w, ModelSpec spec, bool withBase)
+    private static void OpenClass(CodeWriter w, ModelSpec spec, bool withBase, bool singleInput = false)
     {
         if (spec.Namespace.Length > 0) w.Open($"namespace {spec.Namespace}");
         foreach (var c in spec.ContainingTypes) w.Open($"partial {c.Keyword} {c.Name}");
         if (withBase) w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"ModelGen.Generators\", \"1.0.0\")]");
-        w.Open($"partial class {spec.ClassName}{(withBase ? " : global::ModelGen.Module" : "")}");
+        w.Open($"partial class {spec.ClassName}{(withBase ? " : global::ModelGen.Module" + (singleInput ? ", global::ModelGen.IModel" : "") : "")}");
     }
 
     private static void CloseClass(CodeWriter w, ModelSpec spec)
@@ -181,6 +182,7 @@ public static class ModelEmitter
                 }
                 continue;
             }
+            if (n.Kind == OpKind.Linear && n.FusedActivation is not null) continue; // writes straight into its activation's tensor
             if (!rule.IsExternal) w.Line($"p.v{n.Id} = arena.Add(s{n.Id});");
             w.Line($"p.g{n.Id} = arena.Add(s{n.Id});");
             foreach (var extra in rule.PlanTensors(n)) w.Line($"p.{extra} = arena.Add(s{n.Id});");
@@ -239,6 +241,9 @@ public static class ModelEmitter
         var args = string.Join(", ", inputs);
         string Dispatch(string call) => $"if (DType == global::ModelGen.DType.Float64) {call.Replace("<T>", "<double>")}; else {call.Replace("<T>", "<float>")};";
 
+        w.Line("/// <summary>Applies this model as a layer of another model's Forward (run eagerly, the same as Run).</summary>");
+        w.Line($"public {T} Apply({Params(inputs)}) => ForwardModule({args});");
+        w.Line();
         w.Line("/// <summary>Runs the forward pass; the result lives in the model's plan until the next call.</summary>");
         w.Open($"public {T} Run({Params(inputs)})");
         w.Line($"var p = Begin({args});");
@@ -253,22 +258,24 @@ public static class ModelEmitter
         w.Close();
         w.Line();
         w.Line("/// <summary>Forward pass, then the mean cross-entropy of the output logits against integer class ids (softmax and loss fused).</summary>");
-        w.Open($"public double CrossEntropy({Params(inputs)}, global::System.ReadOnlySpan<int> labels)");
+        var labels = inputs.Contains("labels") ? "classLabels" : "labels";
+        var target = inputs.Contains("target") ? "lossTarget" : "target";
+        w.Open($"public double CrossEntropy({Params(inputs)}, global::System.ReadOnlySpan<int> {labels})");
         w.Line($"var p = Begin({args});");
         w.Line("RunForward(p);");
-        w.Line($"double loss = DType == global::ModelGen.DType.Float64 ? global::ModelGen.Ops.SoftmaxCrossEntropy<double>(p.v{o}, labels, p.probs) : global::ModelGen.Ops.SoftmaxCrossEntropy<float>(p.v{o}, labels, p.probs);");
-        w.Line("labels.CopyTo(p.labels);");
+        w.Line($"double loss = DType == global::ModelGen.DType.Float64 ? global::ModelGen.Ops.SoftmaxCrossEntropy<double>(p.v{o}, {labels}, p.probs) : global::ModelGen.Ops.SoftmaxCrossEntropy<float>(p.v{o}, {labels}, p.probs);");
+        w.Line($"{labels}.CopyTo(p.labels);");
         w.Line("_lossKind = 1;");
         w.Line("return loss;");
         w.Close();
         w.Line();
         w.Line("/// <summary>Forward pass, then the mean squared error of the output against <paramref name=\"target\"/>.</summary>");
-        w.Open($"public double Mse({Params(inputs)}, {T} target)");
+        w.Open($"public double Mse({Params(inputs)}, {T} {target})");
         w.Line($"var p = Begin({args});");
         w.Line("RunForward(p);");
-        w.Line($"global::ModelGen.Ops.CheckSameShape(p.v{o}.Shape, target.Shape, \"Mse: output and target\");");
-        w.Line("p.target = target;");
-        w.Line(Dispatch($"global::ModelGen.Ops.Mse<T>(p.v{o}, target, p.loss)"));
+        w.Line($"global::ModelGen.Ops.CheckSameShape(p.v{o}.Shape, {target}.Shape, \"Mse: output and target\");");
+        w.Line($"p.target = {target};");
+        w.Line(Dispatch($"global::ModelGen.Ops.Mse<T>(p.v{o}, {target}, p.loss)"));
         w.Line("double loss = p.loss.Item();");
         w.Line("_lossKind = 2;");
         w.Line("return loss;");

@@ -27,7 +27,7 @@ public static class ModelParser
         var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
         var containers = new List<ContainingTypeSpec>();
         for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
-            containers.Insert(0, new ContainingTypeSpec(outer.IsRecord ? "record" : outer.TypeKind == TypeKind.Struct ? "struct" : "class", outer.Name));
+            containers.Insert(0, new ContainingTypeSpec(outer.IsRecord ? (outer.TypeKind == TypeKind.Struct ? "record struct" : "record") : outer.TypeKind == TypeKind.Struct ? "struct" : "class", Escape(outer.Name)));
 
         var layers = new List<LayerSpec>();
         foreach (var member in type.GetMembers())
@@ -50,8 +50,11 @@ public static class ModelParser
             if (syntax is null) unsupported = "Forward has no source";
             else forward = ParseForward(syntax);
         }
-        return new ModelSpec(ns, containers.ToEquatableArray(), type.Name, hasUserConstructors, layers.ToEquatableArray(), forward, unsupported);
+        return new ModelSpec(ns, containers.ToEquatableArray(), Escape(type.Name), hasUserConstructors, layers.ToEquatableArray(), forward, unsupported);
     }
+
+    /// <summary>An identifier as it must be written in C# (keywords get an '@').</summary>
+    public static string Escape(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
     private static LayerSpec ParseLayer(ISymbol member, ITypeSymbol memberType, Compilation compilation, CancellationToken ct)
     {
@@ -93,12 +96,12 @@ public static class ModelParser
                 args.Add(new ArgSpec(arg.NameColon?.Name.Identifier.ValueText, arg.Expression.ToString(), value));
             }
         }
-        return new LayerSpec(member.Name, kind, typeName, args.ToEquatableArray());
+        return new LayerSpec(Escape(member.Name), kind, typeName, args.ToEquatableArray());
     }
 
     private static ForwardSpec ParseForward(MethodDeclarationSyntax method)
     {
-        var parameters = method.ParameterList.Parameters.Select(p => p.Identifier.ValueText).ToEquatableArray();
+        var parameters = method.ParameterList.Parameters.Select(p => Escape(p.Identifier.ValueText)).ToEquatableArray();
         var body = new List<StatementSpec>();
         if (method.ExpressionBody is { } arrow) body.Add(new StatementSpec(StatementKind.Return, "", ParseExpression(arrow.Expression), "", EquatableArray<StatementSpec>.Empty));
         else if (method.Body is { } block) body.AddRange(block.Statements.Select(ParseStatement));

@@ -18,7 +18,7 @@ public static unsafe class CpuParallel
 {
     private static readonly object StartLock = new();
     private static Thread[]? _workers;
-    private static SemaphoreSlim? _wake;
+    private static AutoResetEvent[]? _wake;
     private static int _busy;
 
     private static void* _body;
@@ -64,7 +64,7 @@ public static unsafe class CpuParallel
             _nextChunk = 0;
             _error = null;
             Volatile.Write(ref _pendingWorkers, threads - 1);
-            _wake!.Release(threads - 1);
+            foreach (var wake in _wake!) wake.Set();
             RunChunks();
             var spin = new SpinWait();
             while (Volatile.Read(ref _pendingWorkers) != 0) spin.SpinOnce(sleep1Threshold: -1);
@@ -108,22 +108,23 @@ public static unsafe class CpuParallel
         lock (StartLock)
         {
             if (_workers is not null) return;
-            _wake = new SemaphoreSlim(0);
+            _wake = Enumerable.Range(0, threads - 1).Select(_ => new AutoResetEvent(false)).ToArray();
             var workers = new Thread[threads - 1];
             for (int i = 0; i < workers.Length; i++)
             {
-                workers[i] = new Thread(WorkerLoop) { IsBackground = true, Name = $"ModelGen CPU worker {i + 1}" };
+                var wake = _wake[i];
+                workers[i] = new Thread(() => WorkerLoop(wake)) { IsBackground = true, Name = $"ModelGen CPU worker {i + 1}" };
                 workers[i].Start();
             }
             _workers = workers;
         }
     }
 
-    private static void WorkerLoop()
+    private static void WorkerLoop(AutoResetEvent wake)
     {
         while (true)
         {
-            _wake!.Wait();
+            wake.WaitOne();
             RunChunks();
             Interlocked.Decrement(ref _pendingWorkers);
         }

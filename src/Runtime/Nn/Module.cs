@@ -63,7 +63,8 @@ public abstract class Module : ILayer, IDisposable
     /// <summary>Clears every parameter gradient (PyTorch's zero_grad with set_to_none=False).</summary>
     public void ZeroGrad()
     {
-        foreach (var p in Parameters) Ops.Fill(p.Grad, 0);
+        var parameters = Parameters;
+        for (int i = 0; i < parameters.Count; i++) Ops.Fill(parameters[i].Grad, 0);
     }
 
     /// <summary>Writes the parameters as safetensors (atomically: a failed save leaves the previous file intact).</summary>

@@ -39,7 +39,7 @@ public abstract class Optimizer : IDisposable
 
     public void ZeroGrad()
     {
-        foreach (var p in Parameters) Ops.Fill(p.Grad, 0);
+        for (int i = 0; i < Parameters.Count; i++) Ops.Fill(Parameters[i].Grad, 0);
     }
 
     public virtual void Dispose() { }
