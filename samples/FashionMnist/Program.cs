@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+using FashionMnistSample;
+using ModelGen;
+using ModelGen.Data;
+using ModelGen.Optim;
+
+// Trains the PyTorch quickstart MLP on Fashion-MNIST with Adam, prints one line per epoch, saves the weights as
+// safetensors, reloads them into a new model and evaluates it again.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+int epochs = 5, batchSize = 64, seed = 42;
+string? dataDir = null, output = "runs/fashion-mnist";
+string device = "cpu";
+bool quick = false;
+for (int i = 0; i < args.Length; i++)
+{
+    string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+    switch (args[i])
+    {
+        case "--epochs": epochs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--batch-size": batchSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--data": dataDir = Next(); break;
+        case "--device": device = Next(); break;
+        case "--output": output = Next(); break;
+        case "--seed": seed = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--quick": quick = true; break;
+        case "--help" or "-h":
+            Console.WriteLine("FashionMnist [--epochs N] [--batch-size N] [--data DIR] [--device cpu] [--output DIR] [--seed N] [--quick]");
+            return 0;
+        default:
+            Console.Error.WriteLine($"Unknown option '{args[i]}' (try --help).");
+            return 2;
+    }
+}
+
+FashionMnist data;
+try
+{
+    data = FashionMnist.Load(dataDir);
+}
+catch (FileNotFoundException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 1;
+}
+var train = data.Train;
+var test = data.Test;
+if (quick)
+{
+    epochs = 1;
+    train = train.Take(5000);
+    test = test.Take(2000);
+}
+var dev = Device.Parse(device);
+Console.WriteLine($"device: {dev.Name}, {train.Count} training and {test.Count} test images, batch {batchSize}, {epochs} epoch(s)");
+
+using var model = new FashionMlp(dev, seed);
+using var optimizer = new Adam(model.Parameters, lr: 1e-3);
+// reusable host buffers: full batches, and the last partial one (PyTorch's DataLoader keeps it too)
+using var fullBatch = Tensor.Zeros(batchSize, FashionMnist.Features);
+using var lastBatch = Tensor.Zeros(Math.Max(1, train.Count % batchSize), FashionMnist.Features);
+var fullLabels = new int[batchSize];
+var lastLabels = new int[Math.Max(1, train.Count % batchSize)];
+var order = Enumerable.Range(0, train.Count).ToArray();
+var rng = new Random(seed);
+
+for (int epoch = 1; epoch <= epochs; epoch++)
+{
+    var clock = Stopwatch.StartNew();
+    rng.Shuffle(order);
+    model.Train();
+    double lossSum = 0;
+    int batches = 0;
+    for (int start = 0; start < train.Count; start += batchSize)
+    {
+        int n = Math.Min(batchSize, train.Count - start);
+        var batch = n == batchSize ? fullBatch : lastBatch;
+        var labels = n == batchSize ? fullLabels : lastLabels;
+        var x = batch.AsSpan<float>();
+        for (int b = 0; b < n; b++)
+        {
+            int index = order[start + b];
+            train.Image(index).CopyTo(x.Slice(b * FashionMnist.Features, FashionMnist.Features));
+            labels[b] = train.Labels[index];
+        }
+        double loss = model.CrossEntropy(batch, labels);
+        if (epoch == 1 && batches == 0) Console.WriteLine($"first batch: loss {loss:F4}");
+        lossSum += loss;
+        model.Backward();
+        optimizer.Step();
+        optimizer.ZeroGrad();
+        batches++;
+    }
+    double seconds = clock.Elapsed.TotalSeconds;
+    double accuracy = Evaluate(model, test);
+    Console.WriteLine($"epoch {epoch}: train loss {lossSum / batches:F4}, test accuracy {accuracy:F2}%, {seconds:F1} s");
+}
+
+Directory.CreateDirectory(output);
+var weights = Path.Combine(output, "model.safetensors");
+model.Save(weights);
+Console.WriteLine($"saved {weights}");
+using var reloaded = new FashionMlp(dev, seed: seed + 1);
+reloaded.Load(weights);
+Console.WriteLine($"reloaded: test accuracy {Evaluate(reloaded, test):F2}%");
+return 0;
+
+static double Evaluate(FashionMlp model, ImageSet set)
+{
+    model.Eval();
+    const int evalBatch = 1000;
+    int correct = 0;
+    for (int start = 0; start < set.Count; start += evalBatch)
+    {
+        int n = Math.Min(evalBatch, set.Count - start);
+        using var x = Tensor.From<float>(set.Images.AsSpan(start * FashionMnist.Features, n * FashionMnist.Features), new Shape(n, FashionMnist.Features), DType.Float32);
+        var logits = model.Run(x).AsSpan<float>();
+        for (int i = 0; i < n; i++)
+        {
+            var row = logits.Slice(i * 10, 10);
+            int best = 0;
+            for (int c = 1; c < 10; c++) if (row[c] > row[best]) best = c;
+            if (best == set.Labels[start + i]) correct++;
+        }
+    }
+    model.Train();
+    return 100.0 * correct / set.Count;
+}

@@ -1,0 +1,97 @@
+namespace ModelGen.IntegrationTests;
+
+/// <summary>Packs ModelGen with a unique version and consumes it from a fresh console project through a local folder
+/// feed and a private NUGET_PACKAGES folder (so no cached copy is used), as a user would.</summary>
+public class PackageTests
+{
+    private const string Program = """
+        using ModelGen;
+        using ModelGen.Optim;
+
+        var rng = new Random(7);
+        const int n = 64;
+        var xs = new float[n * 3];
+        var ys = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < 3; j++) xs[i * 3 + j] = (float)(rng.NextDouble() * 2 - 1);
+            ys[i] = 0.5f * xs[i * 3] - 2f * xs[i * 3 + 1] + xs[i * 3 + 2] * xs[i * 3 + 2];
+        }
+        using var x = Tensor.From(xs, n, 3);
+        using var y = Tensor.From(ys, n, 1);
+        using var model = new Regressor(Device.Cpu, seed: 1);
+        var optimizer = new Adam(model.Parameters, lr: 0.01);
+        for (int step = 0; step < 20; step++)
+        {
+            double loss = model.Mse(x, y);
+            Console.WriteLine($"step {step}: loss {loss.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
+            model.Backward();
+            optimizer.Step();
+            optimizer.ZeroGrad();
+        }
+
+        [Model]
+        public partial class Regressor
+        {
+            [Layer] readonly Linear hidden = new(3, 32);
+            [Layer] readonly Linear output = new(32, 1);
+            Tensor Forward(Tensor x) => output.Apply(Tanh(hidden.Apply(x)));
+        }
+        """;
+
+    [Test]
+    public void PackedNuGet_CompilesAndTrainsAModelInAFreshProject()
+    {
+        var work = Directory.CreateTempSubdirectory("modelgen-package").FullName;
+        var feed = Path.Combine(work, "feed");
+        var packages = Path.Combine(work, "packages");
+        var app = Path.Combine(work, "app");
+        Directory.CreateDirectory(app);
+        var version = $"0.0.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+
+        var (packCode, packOut) = Repo.Run("dotnet", $"pack src/Runtime/ModelGen.Runtime.csproj -c Release -o \"{feed}\" -p:Version={version}", Repo.Root);
+        Assert.That(packCode, Is.EqualTo(0), packOut);
+        Assert.That(File.Exists(Path.Combine(feed, $"ModelGen.{version}.nupkg")), Is.True, packOut);
+        Assert.That(File.Exists(Path.Combine(feed, $"ModelGen.{version}.snupkg")), Is.True, "symbols package");
+
+        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="ModelGen" Version="{version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), Program);
+        // keep the repository's Directory.*.props out of the fresh project
+        File.WriteAllText(Path.Combine(work, "Directory.Build.props"), "<Project />");
+        File.WriteAllText(Path.Combine(work, "Directory.Packages.props"), "<Project />");
+
+        var env = new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages };
+        var (runCode, runOut) = Repo.Run("dotnet", "run -c Release", app, env);
+        TestContext.Out.WriteLine(runOut);
+        Assert.That(runCode, Is.EqualTo(0), runOut);
+        Assert.That(Directory.Exists(Path.Combine(packages, "modelgen", version)), Is.True, "restored from the local feed into the private folder");
+        var losses = System.Text.RegularExpressions.Regex.Matches(runOut, @"step \d+: loss (\S+)")
+            .Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.That(losses, Has.Count.EqualTo(20));
+        Assert.That(losses[^1], Is.LessThan(losses[0] * 0.5), "the loss falls");
+        Directory.Delete(work, recursive: true);
+    }
+}
