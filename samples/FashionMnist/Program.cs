@@ -59,8 +59,9 @@ Console.WriteLine($"device: {dev.Name}, {train.Count} training and {test.Count} 
 using var model = new FashionMlp(dev, seed);
 using var optimizer = new Adam(model.Parameters, lr: 1e-3);
 // reusable host buffers: full batches, and the last partial one (PyTorch's DataLoader keeps it too)
-using var fullBatch = Tensor.Zeros(batchSize, FashionMnist.Features);
-using var lastBatch = Tensor.Zeros(Math.Max(1, train.Count % batchSize), FashionMnist.Features);
+using var fullBatch = Tensor.Zeros(new Shape(batchSize, FashionMnist.Features), DType.Float32, dev);
+using var lastBatch = Tensor.Zeros(new Shape(Math.Max(1, train.Count % batchSize), FashionMnist.Features), DType.Float32, dev);
+var host = new float[batchSize * FashionMnist.Features]; // staging for GPU devices
 var fullLabels = new int[batchSize];
 var lastLabels = new int[Math.Max(1, train.Count % batchSize)];
 var order = Enumerable.Range(0, train.Count).ToArray();
@@ -78,13 +79,14 @@ for (int epoch = 1; epoch <= epochs; epoch++)
         int n = Math.Min(batchSize, train.Count - start);
         var batch = n == batchSize ? fullBatch : lastBatch;
         var labels = n == batchSize ? fullLabels : lastLabels;
-        var x = batch.AsSpan<float>();
+        var x = dev.IsCpu ? batch.AsSpan<float>() : host.AsSpan(0, n * FashionMnist.Features);
         for (int b = 0; b < n; b++)
         {
             int index = order[start + b];
             train.Image(index).CopyTo(x.Slice(b * FashionMnist.Features, FashionMnist.Features));
             labels[b] = train.Labels[index];
         }
+        if (!dev.IsCpu) batch.CopyFrom<float>(x);
         double loss = model.CrossEntropy(batch, labels);
         if (epoch == 1 && batches == 0) Console.WriteLine($"first batch: loss {loss:F4}");
         lossSum += loss;
@@ -115,8 +117,8 @@ static double Evaluate(FashionMlp model, ImageSet set)
     for (int start = 0; start < set.Count; start += evalBatch)
     {
         int n = Math.Min(evalBatch, set.Count - start);
-        using var x = Tensor.From<float>(set.Images.AsSpan(start * FashionMnist.Features, n * FashionMnist.Features), new Shape(n, FashionMnist.Features), DType.Float32);
-        var logits = model.Run(x).AsSpan<float>();
+        using var x = Tensor.From<float>(set.Images.AsSpan(start * FashionMnist.Features, n * FashionMnist.Features), new Shape(n, FashionMnist.Features), DType.Float32, model.Device);
+        var logits = model.Run(x).ToArray().AsSpan();
         for (int i = 0; i < n; i++)
         {
             var row = logits.Slice(i * 10, 10);

@@ -1,3 +1,7 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ModelGen.Gpu;
+
 namespace ModelGen;
 
 /// <summary>One native block holding a plan's activations and their gradients, carved into tensors at fixed offsets.
@@ -9,6 +13,7 @@ public sealed unsafe class ActivationArena : IDisposable
     private readonly List<(Tensor Tensor, long Offset)> _tensors = new();
     private long _elements;
     private void* _block;
+    private MemoryBuffer1D<byte, Stride1D.Dense>? _gpuBlock;
 
     public ActivationArena(Device device, DType dtype)
     {
@@ -33,12 +38,25 @@ public sealed unsafe class ActivationArena : IDisposable
 
     public void Commit()
     {
+        if (_device is IlgpuDevice gpu)
+        {
+            _gpuBlock = gpu.AllocateBytes(Math.Max(1, _elements) * _dtype.Size());
+            foreach (var (tensor, offset) in _tensors)
+                tensor.AttachGpu(_gpuBlock.View.SubView(offset * _dtype.Size(), Math.Max(1, tensor.Count) * (long)_dtype.Size()));
+            return;
+        }
         _block = _device.Allocate(Math.Max(1, _elements) * _dtype.Size());
         foreach (var (tensor, offset) in _tensors) tensor.Attach((byte*)_block + offset * _dtype.Size());
     }
 
     public void Dispose()
     {
+        if (_gpuBlock is not null)
+        {
+            foreach (var (tensor, _) in _tensors) tensor.AttachGpu(default);
+            _gpuBlock.Dispose();
+            _gpuBlock = null;
+        }
         if (_block == null) return;
         foreach (var (tensor, _) in _tensors) tensor.Attach(null);
         _device.Free(_block);

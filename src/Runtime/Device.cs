@@ -16,7 +16,15 @@ public abstract class Device
     /// <summary>The device chosen by <c>MODELGEN_DEVICE</c> (<c>cpu</c> when unset).</summary>
     public static Device Default
     {
-        get => _default ??= Parse(Environment.GetEnvironmentVariable("MODELGEN_DEVICE") ?? "cpu");
+        get
+        {
+            if (_default is null)
+            {
+                _default = Parse(Environment.GetEnvironmentVariable("MODELGEN_DEVICE") ?? "cpu");
+                Console.Error.WriteLine($"ModelGen: device {_default.Name}");
+            }
+            return _default;
+        }
         set => _default = value;
     }
 
@@ -25,13 +33,9 @@ public abstract class Device
     {
         var key = name.Trim().ToLowerInvariant();
         if (key == "cpu") return Cpu;
-        if (ExternalResolver is { } resolve && resolve(key) is { } device) return device;
-        throw new ArgumentException(
-            $"Unknown device '{name}'. Known: cpu" + (ExternalResolver is null ? "" : ", cuda, cuda:N, opencl, ilgpu-cpu") + ".");
+        return Gpu.IlgpuDevice.TryCreate(key)
+               ?? throw new ArgumentException($"Unknown device '{name}'. Known: cpu, cuda, cuda:N, opencl, opencl:N, ilgpu-cpu.");
     }
-
-    /// <summary>Hook through which the ILGPU engine adds its device names.</summary>
-    public static Func<string, Device?>? ExternalResolver { get; set; }
 
     internal abstract unsafe void* Allocate(long bytes);
     internal abstract unsafe void Free(void* data);

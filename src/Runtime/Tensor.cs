@@ -1,4 +1,7 @@
 using System.Numerics;
+using ILGPU;
+using ILGPU.Runtime;
+using ModelGen.Gpu;
 
 namespace ModelGen;
 
@@ -9,6 +12,8 @@ public sealed unsafe class Tensor : IDisposable
     private void* _data;
     private readonly bool _ownsMemory;
     private readonly Tensor? _viewOf;
+    private MemoryBuffer1D<byte, Stride1D.Dense>? _gpuBuffer; // owned device memory (ILGPU engine)
+    private ArrayView<byte> _gpuBytes;                         // this tensor's bytes on the device (arena slot or buffer)
 
     internal Tensor(Device device, DType dtype, Shape shape, void* data, bool ownsMemory, Tensor? viewOf = null)
     {
@@ -24,7 +29,7 @@ public sealed unsafe class Tensor : IDisposable
     public DType DType { get; }
     public Device Device { get; }
     public int Count => Shape.Count;
-    public bool IsDisposed => _data == null && (_viewOf?.IsDisposed ?? true);
+    public bool IsDisposed => _viewOf?.IsDisposed ?? (Device.IsCpu ? _data == null : !_gpuBytes.IsValid);
 
     /// <summary>When set, a model's <c>Backward</c> accumulates the gradient with respect to this input into <see cref="Grad"/>.</summary>
     public bool RequiresGrad { get; set; }
@@ -35,9 +40,40 @@ public sealed unsafe class Tensor : IDisposable
     public static Tensor Zeros(Shape shape, DType dtype = DType.Float32, Device? device = null)
     {
         device ??= Device.Cpu;
+        if (device is IlgpuDevice gpu)
+        {
+            gpu.CheckDType(dtype);
+            var buffer = gpu.AllocateBytes((long)shape.Count * dtype.Size());
+            return new Tensor(device, dtype, shape, null, ownsMemory: true) { _gpuBuffer = buffer, _gpuBytes = buffer.View };
+        }
         var data = device.Allocate((long)shape.Count * dtype.Size());
         return new Tensor(device, dtype, shape, data, ownsMemory: true);
     }
+
+    /// <summary>A copy of this tensor on another device.</summary>
+    public Tensor To(Device device)
+    {
+        var copy = Zeros(Shape, DType, device);
+        if (DType == DType.Float64) copy.CopyFrom<double>(ToDoubleArray());
+        else copy.CopyFrom<float>(ToArray());
+        return copy;
+    }
+
+    /// <summary>The device bytes of an ILGPU tensor (views share their base tensor's memory).</summary>
+    internal ArrayView<byte> GpuBytes
+    {
+        get
+        {
+            var bytes = _viewOf is null ? _gpuBytes : _viewOf._gpuBytes;
+            if (!bytes.IsValid) throw new ObjectDisposedException(nameof(Tensor), "This tensor (or the model that owns it) has been disposed.");
+            return bytes;
+        }
+    }
+
+    /// <summary>The elements of an ILGPU tensor as a float view (for kernels).</summary>
+    public ArrayView<float> GpuView => GpuBytes.Cast<float>().SubView(0, Count);
+
+    internal void AttachGpu(ArrayView<byte> bytes) => _gpuBytes = bytes;
 
     public static Tensor Zeros(params int[] dims) => Zeros(new Shape(dims));
 
@@ -60,6 +96,13 @@ public sealed unsafe class Tensor : IDisposable
     {
         if (values.Length != Count)
             throw new ArgumentException($"{values.Length} values cannot fill a tensor of shape {Shape}.");
+        if (!Device.IsCpu)
+        {
+            var host = new float[Count];
+            Convert(values, host.AsSpan());
+            GpuView.CopyFromCPU(host);
+            return;
+        }
         if (DType == DType.Float64) Convert(values, AsSpan<double>());
         else Convert(values, AsSpan<float>());
     }
@@ -85,6 +128,11 @@ public sealed unsafe class Tensor : IDisposable
     public float[] ToArray()
     {
         var result = new float[Count];
+        if (!Device.IsCpu)
+        {
+            GpuView.CopyToCPU(result);
+            return result;
+        }
         if (DType == DType.Float32) AsSpan<float>().CopyTo(result);
         else Convert<double, float>(AsSpan<double>(), result);
         return result;
@@ -93,6 +141,7 @@ public sealed unsafe class Tensor : IDisposable
     public double[] ToDoubleArray()
     {
         var result = new double[Count];
+        if (!Device.IsCpu) return Array.ConvertAll(ToArray(), v => (double)v);
         if (DType == DType.Float64) AsSpan<double>().CopyTo(result);
         else Convert<float, double>(AsSpan<float>(), result);
         return result;
@@ -102,6 +151,7 @@ public sealed unsafe class Tensor : IDisposable
     public double Item()
     {
         if (Count != 1) throw new InvalidOperationException($"Item() needs a one-element tensor; this one has shape {Shape}.");
+        if (!Device.IsCpu) return ToArray()[0];
         return DType == DType.Float64 ? AsSpan<double>()[0] : AsSpan<float>()[0];
     }
 
@@ -170,6 +220,12 @@ public sealed unsafe class Tensor : IDisposable
         {
             Device.Free(_data);
             _data = null;
+        }
+        if (_gpuBuffer is not null)
+        {
+            _gpuBuffer.Dispose();
+            _gpuBuffer = null;
+            _gpuBytes = default;
         }
         Grad?.Dispose();
     }

@@ -38,6 +38,7 @@ public sealed class CompileTests
         var hints = run.Result.Results[0].GeneratedSources.Select(s => s.HintName).OrderBy(h => h, StringComparer.Ordinal).ToList();
         Assert.That(hints, Is.EquivalentTo(new[]
         {
+            "ModelGen.IlgpuAccess.g.cs",
             "ModelGen.Tests.Models.FashionMlp.g.cs",
             "ModelGen.Tests.Models.FashionMlp.Kernels.g.cs",
             "ModelGen.Tests.Models.TimesTwoSum.g.cs",

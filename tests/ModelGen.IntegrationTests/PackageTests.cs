@@ -1,7 +1,7 @@
 namespace ModelGen.IntegrationTests;
 
 /// <summary>Packs ModelGen with a unique version and consumes it from a fresh console project through a local folder
-/// feed and a private NUGET_PACKAGES folder (so no cached copy is used), as a user would.</summary>
+/// feed (dependencies such as ILGPU from nuget.org) and a private NUGET_PACKAGES folder (so no cached copy is used), as a user would.</summary>
 public class PackageTests
 {
     private const string Program = """
@@ -60,6 +60,7 @@ public class PackageTests
               <packageSources>
                 <clear />
                 <add key="local" value="{feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
               </packageSources>
             </configuration>
             """);

@@ -27,10 +27,93 @@ public static class KernelEmitter
         return names[step.Output.Id];
     }
 
-    public static void Emit(CodeWriter w, ModelGraph graph, ElementwiseStep step)
+    public static void Emit(CodeWriter w, ModelGraph graph, ElementwiseStep step, string modelName)
     {
         EmitForward(w, step);
         EmitBackward(w, step);
+        EmitGpuForward(w, step, modelName);
+        EmitGpuBackward(w, step, modelName);
+    }
+
+    /// <summary>The ILGPU form of a rule's expression: the same text over GpuMath's float functions.</summary>
+    private static string ToGpu(string expression) => expression
+        .Replace("VMath.C<T>(", "global::ModelGen.Gpu.GpuMath.C(")
+        .Replace("VMath.", "global::ModelGen.Gpu.GpuMath.");
+
+    private const string View = "global::ILGPU.ArrayView<float>";
+
+    private static void EmitGpuForward(CodeWriter w, ElementwiseStep step, string modelName)
+    {
+        var inputs = string.Concat(Enumerable.Range(0, step.Externals.Count).Select(i => $", {View} in{i}"));
+        w.Line($"/// <summary>ILGPU form of kernel {step.Index} (one thread per element).</summary>");
+        w.Open($"internal static void Elementwise{step.Index}ForwardGpu(global::ILGPU.Index1D i, {View} y{inputs})");
+        for (int i = 0; i < step.Externals.Count; i++) w.Line($"float x{i} = in{i}[i];");
+        var names = new Dictionary<int, string>();
+        for (int i = 0; i < step.Externals.Count; i++) names[step.Externals[i]] = "x" + i;
+        foreach (var m in step.Members)
+        {
+            w.Line($"float t{m.Id} = {ToGpu(OpRule.For(m.Kind).Forward(m.Inputs.Select(x => names[x]).ToList(), m))};");
+            names[m.Id] = "t" + m.Id;
+        }
+        w.Line($"y[i] = t{step.Output.Id};");
+        w.Close();
+        w.Line();
+        var types = string.Join(", ", Enumerable.Repeat(View, step.Externals.Count + 1));
+        var tensors = string.Concat(Enumerable.Range(0, step.Externals.Count).Select(i => $", global::ModelGen.Tensor x{i}"));
+        w.Open($"private static void LaunchElementwise{step.Index}Forward(global::ModelGen.Tensor y{tensors})");
+        w.Line("var device = (global::ModelGen.Gpu.IlgpuDevice)y.Device;");
+        w.Line($"var kernel = device.Launcher(\"{modelName}.Elementwise{step.Index}Forward\", static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, {types}>(a, Elementwise{step.Index}ForwardGpu));");
+        w.Line($"global::ModelGen.Cpu.KernelStats.Record(\"elementwise{step.Index}\");");
+        w.Line($"kernel(y.Count, y.GpuView{string.Concat(Enumerable.Range(0, step.Externals.Count).Select(i => $", x{i}.GpuView"))});");
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitGpuBackward(CodeWriter w, ElementwiseStep step, string modelName)
+    {
+        var k = step.Externals.Count;
+        var parameters = string.Concat(Enumerable.Range(0, k).Select(i => $", {View} in{i}, {View} gr{i}, int flags{i}"));
+        w.Line($"/// <summary>ILGPU form of the backward of kernel {step.Index}; flags: 1 = write the gradient, 2 = add to it.</summary>");
+        w.Open($"internal static void Elementwise{step.Index}BackwardGpu(global::ILGPU.Index1D i, {View} dy{parameters})");
+        for (int i = 0; i < k; i++) w.Line($"float x{i} = in{i}[i];");
+        var names = new Dictionary<int, string>();
+        for (int i = 0; i < k; i++) names[step.Externals[i]] = "x" + i;
+        foreach (var m in step.Members)
+        {
+            w.Line($"float t{m.Id} = {ToGpu(OpRule.For(m.Kind).Forward(m.Inputs.Select(x => names[x]).ToList(), m))};");
+            names[m.Id] = "t" + m.Id;
+        }
+        var adjoint = new Dictionary<int, string> { [step.Output.Id] = "d" + step.Output.Id };
+        w.Line($"float d{step.Output.Id} = dy[i];");
+        int counter = 0;
+        foreach (var m in Enumerable.Reverse(step.Members))
+        {
+            if (!adjoint.TryGetValue(m.Id, out var g)) continue;
+            foreach (var (input, contribution) in OpRule.For(m.Kind).Backward(g, m.Inputs.Select(x => names[x]).ToList(), names[m.Id], m))
+            {
+                int target = m.Inputs[input];
+                var v = $"a{counter++}";
+                w.Line(adjoint.TryGetValue(target, out var existing) ? $"float {v} = {existing} + {ToGpu(contribution)};" : $"float {v} = {ToGpu(contribution)};");
+                adjoint[target] = v;
+            }
+        }
+        for (int i = 0; i < k; i++)
+        {
+            if (!adjoint.TryGetValue(step.Externals[i], out var d)) continue;
+            w.Line($"if ((flags{i} & 1) != 0) gr{i}[i] = (flags{i} & 2) != 0 ? gr{i}[i] + {d} : {d};");
+        }
+        w.Close();
+        w.Line();
+        var types = string.Join(", ", new[] { View }.Concat(Enumerable.Range(0, k).SelectMany(_ => new[] { View, View, "int" })));
+        var tensors = string.Concat(Enumerable.Range(0, k).Select(i => $", global::ModelGen.Tensor x{i}, global::ModelGen.Tensor? g{i}, bool accumulate{i}"));
+        w.Open($"private static void LaunchElementwise{step.Index}Backward(global::ModelGen.Tensor dy{tensors})");
+        w.Line("var device = (global::ModelGen.Gpu.IlgpuDevice)dy.Device;");
+        w.Line($"var kernel = device.Launcher(\"{modelName}.Elementwise{step.Index}Backward\", static a => global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, {types}>(a, Elementwise{step.Index}BackwardGpu));");
+        w.Line($"global::ModelGen.Cpu.KernelStats.Record(\"elementwise{step.Index}-backward\");");
+        var args = string.Concat(Enumerable.Range(0, k).Select(i => $", x{i}.GpuView, (g{i} ?? dy).GpuView, g{i} is null ? 0 : (accumulate{i} ? 3 : 1)"));
+        w.Line($"kernel(dy.Count, dy.GpuView{args});");
+        w.Close();
+        w.Line();
     }
 
     private static Dictionary<int, string> ForwardTemps(CodeWriter w, ElementwiseStep step, string decl)

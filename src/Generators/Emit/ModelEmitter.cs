@@ -38,13 +38,16 @@ public static class ModelEmitter
             Api(w, graph, inputs);
             ForwardPass(w, graph, steps);
             BackwardPass(w, graph, steps);
-            foreach (var step in steps.OfType<ElementwiseStep>()) KernelEmitter.Emit(k, graph, step);
+            foreach (var step in steps.OfType<ElementwiseStep>()) KernelEmitter.Emit(k, graph, step, FullName(spec));
         }
 
         CloseClass(w, spec);
         CloseClass(k, spec);
         return (w.ToString(), k.ToString());
     }
+
+    private static string FullName(ModelSpec spec)
+        => string.Join(".", new[] { spec.Namespace }.Where(n => n.Length > 0).Concat(spec.ContainingTypes.Select(c => c.Name)).Concat(new[] { spec.ClassName }));
 
     private static void Header(CodeWriter w)
     {
@@ -200,7 +203,7 @@ public static class ModelEmitter
 
         w.Open($"private Plan Begin({Params(inputs)})");
         w.Line("EnsureBound();");
-        foreach (var i in inputs) w.Line($"global::ModelGen.Ops.CheckInput({i}, DType, \"{i}\");");
+        foreach (var i in inputs) w.Line($"global::ModelGen.Ops.CheckInput({i}, DType, Device, \"{i}\");");
         w.Line("Plan? p = null;");
         w.Open("foreach (var candidate in _plans)");
         var match = string.Join(" && ", inputs.Select((name, i) => $"candidate.InputShapes[{i}].Equals({name}.Shape)"));
@@ -347,8 +350,11 @@ public static class ModelEmitter
                     }
                 case ElementwiseStep es:
                     w.Line($"// v{es.Output.Id} = {KernelEmitter.Describe(graph, es)}   {ShapeComment(es.Output)}   (one fused element-wise kernel)");
+                    w.Open("if (Device.IsCpu)");
                     w.Line($"var k{es.Index} = new Elementwise{es.Index}Forward<T> {{ Y = p.v{es.Output.Id}{string.Concat(es.Externals.Select((e, i) => $", X{i} = p.v{e}"))} }};");
                     w.Line($"global::ModelGen.Ops.Elementwise(\"elementwise{es.Index}\", p.v{es.Output.Id}.Count, ref k{es.Index});");
+                    w.Close();
+                    w.Line($"else LaunchElementwise{es.Index}Forward(p.v{es.Output.Id}{string.Concat(es.Externals.Select(e => $", p.v{e}"))});");
                     break;
                 case SingleStep ss:
                     {
@@ -403,8 +409,11 @@ public static class ModelEmitter
                         var targets = es.Externals.Select(ctx.Contribute).ToList();
                         w.Line($"// backward of v{outId} = {KernelEmitter.Describe(graph, es)}: one kernel recomputes the chain from its inputs and writes every input's gradient");
                         var fields = string.Concat(es.Externals.Select((e, i) => $", X{i} = p.v{e}, G{i} = {targets[i].Tensor}, Accumulate{i} = {targets[i].Accumulate}"));
+                        w.Open("if (Device.IsCpu)");
                         w.Line($"var b{es.Index} = new Elementwise{es.Index}Backward<T> {{ DY = p.g{outId}{fields} }};");
                         w.Line($"global::ModelGen.Ops.Elementwise(\"elementwise{es.Index}-backward\", p.v{outId}.Count, ref b{es.Index});");
+                        w.Close();
+                        w.Line($"else LaunchElementwise{es.Index}Backward(p.g{outId}{string.Concat(es.Externals.Select((e, i) => $", p.v{e}, {targets[i].Tensor}, {targets[i].Accumulate}"))});");
                         break;
                     }
                 case SingleStep ss:

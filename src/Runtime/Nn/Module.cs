@@ -71,8 +71,17 @@ public abstract class Module : ILayer, IDisposable
     public void Save(string path)
     {
         ThrowIfDisposed();
-        SafeTensorsWriter.Write(path, Parameters.Select(p => (p.Name, p.Value)),
-            new Dictionary<string, string> { ["format"] = "pt", ["modelgen.model"] = GetType().Name });
+        var host = Parameters.Select(p => (p.Name, Value: p.Value.Device.IsCpu ? p.Value : p.Value.To(Device.Cpu))).ToList();
+        try
+        {
+            SafeTensorsWriter.Write(path, host.Select(h => (h.Name, h.Value)),
+                new Dictionary<string, string> { ["format"] = "pt", ["modelgen.model"] = GetType().Name });
+        }
+        finally
+        {
+            foreach (var (name, value) in host)
+                if (!ReferenceEquals(value, Parameter(name).Value)) value.Dispose();
+        }
     }
 
     /// <summary>Reads parameters saved by <see cref="Save"/> (or by PyTorch's safetensors) into this model.</summary>
@@ -88,7 +97,8 @@ public abstract class Module : ILayer, IDisposable
             var info = file.Tensors.First(t => t.Name == p.Name);
             if (!info.Shape.AsSpan().SequenceEqual(p.Shape.Dims))
                 throw new InvalidDataException($"{path}: tensor '{p.Name}' has shape {Shape.Format(info.Shape)} but {GetType().Name} expects {p.Shape}.");
-            if (p.Value.DType == DType.Float64) file.ReadInto(p.Name, p.Value.AsSpan<double>());
+            if (!p.Value.Device.IsCpu) p.Value.CopyFrom<float>(file.ReadFloats(p.Name));
+            else if (p.Value.DType == DType.Float64) file.ReadInto(p.Name, p.Value.AsSpan<double>());
             else file.ReadInto(p.Name, p.Value.AsSpan<float>());
         }
     }

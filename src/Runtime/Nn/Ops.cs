@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using ModelGen.Cpu;
+using ModelGen.Gpu;
 
 namespace ModelGen;
 
@@ -17,6 +18,7 @@ public static unsafe class Ops
 {
     public static void Fill(Tensor t, double value)
     {
+        if (!t.Device.IsCpu) { GpuOps.Fill(t, (float)value); return; }
         if (t.DType == DType.Float64) t.AsSpan<double>().Fill(value);
         else t.AsSpan<float>().Fill((float)value);
     }
@@ -32,6 +34,24 @@ public static unsafe class Ops
     /// <summary>The elements of a tensor as a reference (for emitted kernels: no unsafe code in user projects).</summary>
     public static ref T Ref<T>(Tensor t) where T : unmanaged => ref MemoryMarshal.GetReference(t.AsSpan<T>());
 
+    /// <summary>C (+)= op(A)·op(B) for 2-D tensors, on the tensors' device (float32 or float64 on the CPU engine).</summary>
+    public static void MatMul(Tensor a, bool transA, Tensor b, bool transB, Tensor c, bool accumulate = false)
+    {
+        if (a.Shape.Rank != 2 || b.Shape.Rank != 2 || c.Shape.Rank != 2) throw new ShapeMismatchException($"MatMul needs 2-D tensors, got {a.Shape}, {b.Shape}, {c.Shape}.");
+        int m = transA ? a.Shape[1] : a.Shape[0], k = transA ? a.Shape[0] : a.Shape[1];
+        int kb = transB ? b.Shape[1] : b.Shape[0], n = transB ? b.Shape[0] : b.Shape[1];
+        if (k != kb || c.Shape[0] != m || c.Shape[1] != n)
+            throw new ShapeMismatchException($"MatMul: op(A) is [{m}, {k}], op(B) is [{kb}, {n}], C is {c.Shape}.");
+        if (!c.Device.IsCpu) { GpuOps.Gemm(a, transA, b, transB, c, m, n, k, accumulate, null, 0); return; }
+        if (c.DType == DType.Float64)
+            CpuGemm.Run(a.Ptr<double>(), a.Shape[1], transA, b.Ptr<double>(), b.Shape[1], transB, c.Ptr<double>(), n, m, n, k, accumulate, default(NoEpilogue<double>));
+        else
+            CpuGemm.Run(a.Ptr<float>(), a.Shape[1], transA, b.Ptr<float>(), b.Shape[1], transB, c.Ptr<float>(), n, m, n, k, accumulate, default(NoEpilogue<float>));
+    }
+
+    /// <summary>Waits for the device's queued kernels (a no-op on the CPU engine, which runs synchronously).</summary>
+    public static void Synchronize(Device device) => (device as IlgpuDevice)?.Synchronize();
+
     // ---------------- Linear ----------------
 
     /// <summary>y = act(x·Wᵀ + b): one GEMM (NT) with bias and activation in its epilogue.</summary>
@@ -39,6 +59,7 @@ public static unsafe class Ops
         where T : unmanaged, IFloatingPointIeee754<T>
         where TAct : struct, IActivation<T>
     {
+        if (!x.Device.IsCpu) { GpuOps.LinearForward(layer, x, y, GpuOps.ActivationCode(typeof(TAct))); return; }
         int m = x.Count / layer.InFeatures, n = layer.OutFeatures, k = layer.InFeatures;
         var bias = layer.Bias is { } b ? b.Value.Ptr<T>() : null;
         CpuGemm.Run(x.Ptr<T>(), k, false, layer.Weight.Value.Ptr<T>(), k, true, y.Ptr<T>(), n, m, n, k, false,
@@ -51,6 +72,7 @@ public static unsafe class Ops
         where T : unmanaged, IFloatingPointIeee754<T>
         where TAct : struct, IActivation<T>
     {
+        if (!x.Device.IsCpu) { GpuOps.LinearBackward(layer, x, y, dy, dx, accumulateDx, GpuOps.ActivationCode(typeof(TAct))); return; }
         int m = x.Count / layer.InFeatures, n = layer.OutFeatures, k = layer.InFeatures;
         var bias = layer.Bias is { RequiresGrad: true } b ? b.Grad.Ptr<T>() : null;
         T* dz = dy.Ptr<T>();
@@ -64,43 +86,79 @@ public static unsafe class Ops
 
     // ---------------- row-wise and reductions ----------------
     public static void Softmax<T>(Tensor x, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
-        => CpuKernels.Softmax(x.Ptr<T>(), y.Ptr<T>(), x.Shape.Rows, x.Shape.Last);
-
+    {
+        if (!x.Device.IsCpu) { GpuOps.Softmax(x, y, log: false); return; }
+        CpuKernels.Softmax(x.Ptr<T>(), y.Ptr<T>(), x.Shape.Rows, x.Shape.Last);
+    }
     public static void SoftmaxBackward<T>(Tensor y, Tensor dy, Tensor dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
-        => CpuKernels.SoftmaxBackward(y.Ptr<T>(), dy.Ptr<T>(), dx.Ptr<T>(), y.Shape.Rows, y.Shape.Last, accumulate);
-
+    {
+        if (!y.Device.IsCpu) { GpuOps.SoftmaxBackward(y, dy, dx, log: false, accumulate); return; }
+        CpuKernels.SoftmaxBackward(y.Ptr<T>(), dy.Ptr<T>(), dx.Ptr<T>(), y.Shape.Rows, y.Shape.Last, accumulate);
+    }
     public static void LogSoftmax<T>(Tensor x, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
-        => CpuKernels.LogSoftmax(x.Ptr<T>(), y.Ptr<T>(), x.Shape.Rows, x.Shape.Last);
-
+    {
+        if (!x.Device.IsCpu) { GpuOps.Softmax(x, y, log: true); return; }
+        CpuKernels.LogSoftmax(x.Ptr<T>(), y.Ptr<T>(), x.Shape.Rows, x.Shape.Last);
+    }
     public static void LogSoftmaxBackward<T>(Tensor y, Tensor dy, Tensor dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
-        => CpuKernels.LogSoftmaxBackward(y.Ptr<T>(), dy.Ptr<T>(), dx.Ptr<T>(), y.Shape.Rows, y.Shape.Last, accumulate);
-
+    {
+        if (!y.Device.IsCpu) { GpuOps.SoftmaxBackward(y, dy, dx, log: true, accumulate); return; }
+        CpuKernels.LogSoftmaxBackward(y.Ptr<T>(), dy.Ptr<T>(), dx.Ptr<T>(), y.Shape.Rows, y.Shape.Last, accumulate);
+    }
     public static void Sum<T>(Tensor x, Tensor y, bool mean) where T : unmanaged, IFloatingPointIeee754<T>
-        => CpuKernels.Sum(x.Ptr<T>(), x.Count, y.Ptr<T>(), mean ? 1.0 / x.Count : 1.0);
-
+    {
+        if (!x.Device.IsCpu) { GpuOps.Sum(x, y, mean); return; }
+        CpuKernels.Sum(x.Ptr<T>(), x.Count, y.Ptr<T>(), mean ? 1.0 / x.Count : 1.0);
+    }
     public static void SumBackward<T>(Tensor dy, Tensor dx, bool mean, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
-        => CpuKernels.SumBackward(dy.Ptr<T>(), dx.Ptr<T>(), dx.Count, mean ? 1.0 / dx.Count : 1.0, accumulate);
-
+    {
+        if (!dx.Device.IsCpu) { GpuOps.SumBackward(dy, dx, mean, accumulate); return; }
+        CpuKernels.SumBackward(dy.Ptr<T>(), dx.Ptr<T>(), dx.Count, mean ? 1.0 / dx.Count : 1.0, accumulate);
+    }
     public static void Mse<T>(Tensor a, Tensor b, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
-        => CpuKernels.Mse(a.Ptr<T>(), b.Ptr<T>(), a.Count, y.Ptr<T>());
-
+    {
+        if (!a.Device.IsCpu) { GpuOps.Mse(a, b, y); return; }
+        CpuKernels.Mse(a.Ptr<T>(), b.Ptr<T>(), a.Count, y.Ptr<T>());
+    }
     public static void MseBackward<T>(Tensor a, Tensor b, Tensor dy, Tensor? da, bool accumulateA, Tensor? db, bool accumulateB)
         where T : unmanaged, IFloatingPointIeee754<T>
-        => CpuKernels.MseBackward(a.Ptr<T>(), b.Ptr<T>(), dy.Ptr<T>(), da is null ? null : da.Ptr<T>(), accumulateA,
+    {
+        if (!a.Device.IsCpu) { GpuOps.MseBackward(a, b, dy, da, accumulateA, db, accumulateB); return; }
+        CpuKernels.MseBackward(a.Ptr<T>(), b.Ptr<T>(), dy.Ptr<T>(), da is null ? null : da.Ptr<T>(), accumulateA,
             db is null ? null : db.Ptr<T>(), accumulateB, a.Count);
-
+    }
     public static void Dropout<T>(Dropout layer, Tensor x, Tensor mask, Tensor y, int seed, ulong step) where T : unmanaged, IFloatingPointIeee754<T>
-        => CpuKernels.Dropout(x.Ptr<T>(), mask.Ptr<T>(), y.Ptr<T>(), x.Count, layer.P, Rng.Mix((ulong)seed ^ (ulong)layer.Name.GetHashCode(StringComparison.Ordinal)), step);
+    {
+        if (!x.Device.IsCpu) { GpuOps.Dropout(x, mask, y, layer.P, Rng.Mix(DropoutKey(layer, seed) ^ Rng.Mix(step + 0x9E3779B97F4A7C15UL))); return; }
+        CpuKernels.Dropout(x.Ptr<T>(), mask.Ptr<T>(), y.Ptr<T>(), x.Count, layer.P, DropoutKey(layer, seed), step);
+    }
+    /// <summary>The dropout stream of a layer: from the model seed and a stable hash of the layer's name (string.GetHashCode
+    /// is randomised per process, so it cannot be used: the same seed must give the same masks run after run).</summary>
+    internal static ulong DropoutKey(Dropout layer, int seed)
+    {
+        ulong h = 14695981039346656037UL;
+        foreach (char ch in layer.Name) h = (h ^ ch) * 1099511628211UL;
+        return Rng.Mix((ulong)seed ^ h);
+    }
 
     public static void DropoutBackward<T>(Tensor dy, Tensor mask, Tensor dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
-        => CpuKernels.MultiplyBackward(dy.Ptr<T>(), mask.Ptr<T>(), dx.Ptr<T>(), dx.Count, accumulate);
-
+    {
+        if (!dx.Device.IsCpu) { GpuOps.Multiply(dy, mask, dx, accumulate); return; }
+        CpuKernels.MultiplyBackward(dy.Ptr<T>(), mask.Ptr<T>(), dx.Ptr<T>(), dx.Count, accumulate);
+    }
     /// <summary>Fused softmax + cross-entropy over [rows, classes] logits; keeps the probabilities for the backward.</summary>
     public static double SoftmaxCrossEntropy<T>(Tensor logits, ReadOnlySpan<int> labels, Tensor probs) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int rows = logits.Shape.Rows;
         if (labels.Length != rows)
             throw new ShapeMismatchException($"CrossEntropy: logits {logits.Shape} have {rows} rows but {labels.Length} labels were given.");
+        if (!logits.Device.IsCpu)
+        {
+            for (int r = 0; r < rows; r++)
+                if ((uint)labels[r] >= (uint)logits.Shape.Last)
+                    throw new ArgumentOutOfRangeException(nameof(labels), $"Label {labels[r]} at row {r} is not a class index in [0, {logits.Shape.Last}).");
+            return GpuOps.SoftmaxCrossEntropy(logits, labels, probs);
+        }
         fixed (int* l = labels) return CpuKernels.SoftmaxCrossEntropy(logits.Ptr<T>(), l, probs.Ptr<T>(), rows, logits.Shape.Last);
     }
 
@@ -109,14 +167,17 @@ public static unsafe class Ops
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int rows = probs.Shape.Rows;
+        if (!probs.Device.IsCpu) { GpuOps.SoftmaxCrossEntropyBackward(probs, labels, dlogits, dloss, accumulate); return; }
         fixed (int* l = labels)
             CpuKernels.SoftmaxCrossEntropyBackward(probs.Ptr<T>(), l, dlogits.Ptr<T>(), rows, probs.Shape.Last, T.CreateTruncating(dloss / rows), accumulate);
     }
 
     /// <summary>dst (+)= src.</summary>
     public static void AddInto<T>(Tensor dst, Tensor src, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
-        => CpuKernels.AddInto(dst.Ptr<T>(), src.Ptr<T>(), dst.Count, accumulate);
-
+    {
+        if (!dst.Device.IsCpu) { GpuOps.AddInto(dst, src, accumulate); return; }
+        CpuKernels.AddInto(dst.Ptr<T>(), src.Ptr<T>(), dst.Count, accumulate);
+    }
     /// <summary>Accumulates an input's gradient into <see cref="Tensor.Grad"/> (allocated on first use), as PyTorch does for leaves.</summary>
     public static Tensor InputGrad(Tensor input)
     {
@@ -133,6 +194,7 @@ public static unsafe class Ops
     /// <summary>Dropout in eval mode: y = x and an all-ones mask (so the backward is the same code).</summary>
     public static void Identity<T>(Tensor x, Tensor mask, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (!x.Device.IsCpu) { GpuOps.CopyWithOnes(x, mask, y); return; }
         KernelStats.Record("copy");
         x.AsSpan<T>().CopyTo(y.AsSpan<T>());
         mask.AsSpan<T>().Fill(T.One);
@@ -144,7 +206,7 @@ public static unsafe class Ops
         if (output.Count != 1)
             throw new InvalidOperationException(
                 $"Backward() without a loss needs a one-element output, but the output has shape {output.Shape}: call CrossEntropy/Mse first, or Backward(gradOutput).");
-        grad.AsSpan<T>()[0] = T.One;
+        Fill(grad, 1);
     }
 
     /// <summary>A view of a tensor that comes from outside the plan, re-made only when the source tensor changes.</summary>
@@ -160,11 +222,12 @@ public static unsafe class Ops
 
     // ---------------- run-time shape guards ----------------
 
-    public static void CheckInput(Tensor x, DType dtype, string name)
+    public static void CheckInput(Tensor x, DType dtype, Device device, string name)
     {
         ArgumentNullException.ThrowIfNull(x, name);
         if (x.DType != dtype) throw new ArgumentException($"Input '{name}' holds {x.DType} but the model computes in {dtype}.", name);
-        if (!x.Device.IsCpu) throw new ArgumentException($"Input '{name}' is on {x.Device.Name}; this model runs on the CPU engine.", name);
+        if (!ReferenceEquals(x.Device, device))
+            throw new ArgumentException($"Input '{name}' is on {x.Device.Name} but the model is on {device.Name}: copy it with x.To(model.Device).", name);
     }
 
     /// <summary>The output shape of a Linear layer: [..., in] → [..., out], with a message naming the layer.</summary>

@@ -35,6 +35,16 @@ public class Adam : Optimizer
     protected override unsafe void Update<T>(int index, Parameter p)
     {
         double bc1 = 1 - Math.Pow(Beta1, StepCount), bc2 = 1 - Math.Pow(Beta2, StepCount);
+        if (!p.Value.Device.IsCpu)
+        {
+            Gpu.GpuOps.Adam(p, State(ref _m, index, p), State(ref _v, index, p), AmsGrad ? State(ref _vMax, index, p) : null, new Gpu.AdamArgs
+            {
+                B1 = (float)Beta1, B2 = (float)Beta2, StepSize = (float)(LearningRate / bc1), InvSqrtBc2 = (float)(1 / Math.Sqrt(bc2)),
+                Eps = (float)Eps, L2 = (float)(_decoupled ? 0 : WeightDecay), Decay = (float)(_decoupled ? 1 - LearningRate * WeightDecay : 1),
+                AmsGrad = AmsGrad ? 1 : 0,
+            });
+            return;
+        }
         var body = new Body<T>
         {
             P = p.Value.Ptr<T>(), G = p.Grad.Ptr<T>(),

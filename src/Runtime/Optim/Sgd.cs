@@ -27,6 +27,12 @@ public sealed class Sgd : Optimizer
 
     protected override unsafe void Update<T>(int index, Parameter p)
     {
+        if (!p.Value.Device.IsCpu)
+        {
+            Gpu.GpuOps.Sgd(p, Momentum != 0 ? State(ref _momentum, index, p) : null, (float)LearningRate, (float)WeightDecay,
+                (float)Momentum, (float)(1 - Dampening), StepCount == 1, Nesterov);
+            return;
+        }
         var body = new Body<T>
         {
             P = p.Value.Ptr<T>(), G = p.Grad.Ptr<T>(),

@@ -92,7 +92,7 @@ namespace ModelGen.Tests.Models
         private Plan Begin(global::ModelGen.Tensor x)
         {
             EnsureBound();
-            global::ModelGen.Ops.CheckInput(x, DType, "x");
+            global::ModelGen.Ops.CheckInput(x, DType, Device, "x");
             Plan? p = null;
             foreach (var candidate in _plans)
             {

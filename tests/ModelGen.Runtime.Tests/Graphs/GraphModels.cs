@@ -64,7 +64,7 @@ public partial class Stack
     [Layer] readonly LayerList<Block> blocks;
     [Layer] readonly Linear head;
 
-    public Stack(int depth, int width, DType dtype) : base(Device.Cpu, 11, dtype)
+    public Stack(int depth, int width, DType dtype, Device? device = null) : base(device ?? Device.Cpu, 11, dtype)
     {
         input = new Linear(5, width);
         blocks = LayerList<Block>.Create(depth, _ => new Block(width));

@@ -1,0 +1,225 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ModelGen.Cpu;
+
+namespace ModelGen.Gpu;
+
+/// <summary>An epilogue of the ILGPU GEMM: what happens to each finished accumulator (bias, activation).</summary>
+public interface IGpuEpilogue
+{
+    float Apply(float acc, int col);
+}
+
+/// <summary>act(acc + bias[col]) with the activation chosen by type: GpuActivation codes 0–3.</summary>
+public readonly struct GpuBiasEpilogue<TAct> : IGpuEpilogue where TAct : struct, IGpuActivation
+{
+    public readonly ArrayView<float> Bias;
+    public readonly int HasBias;
+
+    public GpuBiasEpilogue(ArrayView<float> bias, bool hasBias)
+    {
+        Bias = bias;
+        HasBias = hasBias ? 1 : 0;
+    }
+
+    public float Apply(float acc, int col) => default(TAct).Apply(HasBias != 0 ? acc + Bias[col] : acc);
+}
+
+public interface IGpuActivation
+{
+    float Apply(float x);
+}
+
+public readonly struct GpuIdentity : IGpuActivation { public float Apply(float x) => x; }
+public readonly struct GpuRelu : IGpuActivation { public float Apply(float x) => GpuMath.Relu(x); }
+public readonly struct GpuTanh : IGpuActivation { public float Apply(float x) => GpuMath.Tanh(x); }
+public readonly struct GpuSigmoid : IGpuActivation { public float Apply(float x) => GpuMath.Sigmoid(x); }
+
+/// <summary>GEMM shape and layout, passed to the kernel as one value.</summary>
+public struct GemmArgs
+{
+    public int M, N, K, Lda, Ldb, Ldc, TransA, TransB, Accumulate, Tile;
+}
+
+/// <summary>The ILGPU engine's kernels (static methods on value types only, so ILGPU compiles them).</summary>
+internal static class GpuKernels
+{
+    public const int Tile = 16;
+
+    /// <summary>Tiled GEMM: each Tile×Tile group (16×16 on GPUs; smaller where the accelerator allows fewer threads per
+    /// group, as ILGPU's CPU simulator does) stages tiles of op(A) and op(B) in shared memory.</summary>
+    public static void Gemm<TEpi>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs g, TEpi epi)
+        where TEpi : struct, IGpuEpilogue
+    {
+        var tileA = SharedMemory.Allocate<float>(Tile * Tile);
+        var tileB = SharedMemory.Allocate<float>(Tile * Tile);
+        int tile = g.Tile;
+        int tx = Group.IdxX, ty = Group.IdxY;
+        int col = Grid.IdxX * tile + tx;
+        int row = Grid.IdxY * tile + ty;
+        float acc = 0f;
+        for (int t = 0; t < g.K; t += tile)
+        {
+            int ak = t + tx;
+            tileA[ty * tile + tx] = row < g.M && ak < g.K ? (g.TransA != 0 ? a[ak * g.Lda + row] : a[row * g.Lda + ak]) : 0f;
+            int bk = t + ty;
+            tileB[ty * tile + tx] = bk < g.K && col < g.N ? (g.TransB != 0 ? b[col * g.Ldb + bk] : b[bk * g.Ldb + col]) : 0f;
+            Group.Barrier();
+            for (int k = 0; k < tile; k++) acc += tileA[ty * tile + k] * tileB[k * tile + tx];
+            Group.Barrier();
+        }
+        if (row < g.M && col < g.N)
+        {
+            int index = row * g.Ldc + col;
+            float v = g.Accumulate != 0 ? acc + c[index] : acc;
+            c[index] = epi.Apply(v, col);
+        }
+    }
+
+    public static void Fill(Index1D i, ArrayView<float> x, float value) => x[i] = value;
+
+    public static void AddInto(Index1D i, ArrayView<float> dst, ArrayView<float> src, int accumulate)
+        => dst[i] = accumulate != 0 ? dst[i] + src[i] : src[i];
+
+    /// <summary>One thread per column: dz = act'(y)·dy, db += Σ_rows dz.</summary>
+    public static void ActivationBackward(Index1D c, ArrayView<float> dy, ArrayView<float> y, ArrayView<float> dz, ArrayView<float> db,
+        int rows, int cols, int activation, int hasBias)
+    {
+        float sum = 0f;
+        for (int r = 0; r < rows; r++)
+        {
+            int index = r * cols + c;
+            float g = GpuMath.ActivationGrad(activation, y[index], dy[index]);
+            if (activation != 0) dz[index] = g;
+            sum += g;
+        }
+        if (hasBias != 0) db[c] += sum;
+    }
+
+    /// <summary>One thread per row: softmax (log = 0) or log-softmax (log = 1).</summary>
+    public static void Softmax(Index1D r, ArrayView<float> x, ArrayView<float> y, int cols, int log)
+    {
+        int o = r * cols;
+        float max = float.NegativeInfinity;
+        for (int c = 0; c < cols; c++) max = MathF.Max(max, x[o + c]);
+        float sum = 0f;
+        for (int c = 0; c < cols; c++) sum += MathF.Exp(x[o + c] - max);
+        float logSum = max + MathF.Log(sum);
+        for (int c = 0; c < cols; c++) y[o + c] = log != 0 ? x[o + c] - logSum : MathF.Exp(x[o + c] - logSum);
+    }
+
+    public static void SoftmaxBackward(Index1D r, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int cols, int log, int accumulate)
+    {
+        int o = r * cols;
+        float s = 0f;
+        for (int c = 0; c < cols; c++) s += log != 0 ? dy[o + c] : dy[o + c] * y[o + c];
+        for (int c = 0; c < cols; c++)
+        {
+            float v = log != 0 ? dy[o + c] - MathF.Exp(y[o + c]) * s : y[o + c] * (dy[o + c] - s);
+            dx[o + c] = accumulate != 0 ? dx[o + c] + v : v;
+        }
+    }
+
+    /// <summary>One thread per row: probabilities and −log p[label].</summary>
+    public static void SoftmaxCrossEntropy(Index1D r, ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> probs, ArrayView<float> rowLoss, int cols)
+    {
+        int o = r * cols;
+        float max = float.NegativeInfinity;
+        for (int c = 0; c < cols; c++) max = MathF.Max(max, logits[o + c]);
+        float sum = 0f;
+        for (int c = 0; c < cols; c++) sum += MathF.Exp(logits[o + c] - max);
+        for (int c = 0; c < cols; c++) probs[o + c] = MathF.Exp(logits[o + c] - max) / sum;
+        rowLoss[r] = MathF.Log(sum) - (logits[o + labels[r]] - max);
+    }
+
+    public static void SoftmaxCrossEntropyBackward(Index1D i, ArrayView<float> probs, ArrayView<int> labels, ArrayView<float> dlogits, int cols, float scale, int accumulate)
+    {
+        int r = i / cols, c = i - r * cols;
+        float v = (c == labels[r] ? probs[i] - 1f : probs[i]) * scale;
+        dlogits[i] = accumulate != 0 ? dlogits[i] + v : v;
+    }
+
+    /// <summary>A single thread sums (scale 1 or 1/n); the reductions here are small (losses).</summary>
+    public static void Sum(Index1D i, ArrayView<float> x, ArrayView<float> y, int n, float scale)
+    {
+        double s = 0;
+        for (int k = 0; k < n; k++) s += x[k];
+        y[0] = (float)(s * scale);
+    }
+
+    public static void SumBackward(Index1D i, ArrayView<float> dy, ArrayView<float> dx, float scale, int accumulate)
+        => dx[i] = accumulate != 0 ? dx[i] + dy[0] * scale : dy[0] * scale;
+
+    public static void Mse(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, int n)
+    {
+        double s = 0;
+        for (int k = 0; k < n; k++)
+        {
+            double d = a[k] - b[k];
+            s += d * d;
+        }
+        y[0] = (float)(s / n);
+    }
+
+    public static void MseBackward(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> dy, ArrayView<float> da, ArrayView<float> db,
+        float twoOverN, int flags)
+    {
+        float g = (a[i] - b[i]) * dy[0] * twoOverN;
+        if ((flags & 1) != 0) da[i] = (flags & 2) != 0 ? da[i] + g : g;
+        if ((flags & 4) != 0) db[i] = (flags & 8) != 0 ? db[i] - g : -g;
+    }
+
+    public static void Dropout(Index1D i, ArrayView<float> x, ArrayView<float> mask, ArrayView<float> y, float p, float keep, ulong key)
+    {
+        double u = Rng.Uniform(key, (ulong)(int)i);
+        float m = u >= p ? keep : 0f;
+        mask[i] = m;
+        y[i] = x[i] * m;
+    }
+
+    public static void Multiply(Index1D i, ArrayView<float> dy, ArrayView<float> mask, ArrayView<float> dx, int accumulate)
+        => dx[i] = accumulate != 0 ? dx[i] + dy[i] * mask[i] : dy[i] * mask[i];
+
+    public static void CopyWithOnes(Index1D i, ArrayView<float> x, ArrayView<float> mask, ArrayView<float> y)
+    {
+        y[i] = x[i];
+        mask[i] = 1f;
+    }
+
+    public static void Sgd(Index1D i, ArrayView<float> p, ArrayView<float> grad, ArrayView<float> buf, float lr, float wd, float mu, float damp, int first, int nesterov, int momentum)
+    {
+        float g = grad[i] + wd * p[i];
+        if (momentum != 0)
+        {
+            float b = first != 0 ? g : mu * buf[i] + damp * g;
+            buf[i] = MathF.Abs(b) < 1.17549435e-38f ? 0f : b;
+            g = nesterov != 0 ? g + mu * b : b;
+        }
+        p[i] -= lr * g;
+    }
+
+    public static void Adam(Index1D i, ArrayView<float> p, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v, ArrayView<float> vMax,
+        AdamArgs a)
+    {
+        float pv = p[i] * a.Decay;
+        float g = grad[i] + a.L2 * pv;
+        float mv = a.B1 * m[i] + (1f - a.B1) * g;
+        float vv = a.B2 * v[i] + (1f - a.B2) * g * g;
+        mv = MathF.Abs(mv) < 1.17549435e-38f ? 0f : mv;
+        vv = MathF.Abs(vv) < 1.17549435e-38f ? 0f : vv;
+        m[i] = mv;
+        v[i] = vv;
+        if (a.AmsGrad != 0)
+        {
+            vv = MathF.Max(vMax[i], vv);
+            vMax[i] = vv;
+        }
+        p[i] = pv - a.StepSize * mv / (MathF.Sqrt(vv) * a.InvSqrtBc2 + a.Eps);
+    }
+}
+
+public struct AdamArgs
+{
+    public float B1, B2, StepSize, InvSqrtBc2, Eps, L2, Decay;
+    public int AmsGrad;
+}
