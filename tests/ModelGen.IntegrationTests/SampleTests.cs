@@ -25,6 +25,25 @@ public class SampleTests
         var reloaded = Regex.Match(text, @"^reloaded: test accuracy (\d+\.\d{2})%$", RegexOptions.Multiline);
         Assert.That(reloaded.Groups[1].Value, Is.EqualTo(epoch.Groups[2].Value), "the reloaded model gives the same accuracy");
         Assert.That(File.Exists(Path.Combine(output, "model.safetensors")), Is.True);
+        var checkpoint = Directory.GetDirectories(output, "checkpoint-*").Single();
+        Assert.That(File.Exists(Path.Combine(checkpoint, "model.safetensors")), Is.True);
+        Assert.That(File.Exists(Path.Combine(checkpoint, "trainer_state.json")), Is.True);
+        Assert.That(File.ReadAllLines(Path.Combine(output, "metrics.jsonl")), Is.Not.Empty);
+        Assert.That(File.Exists(Path.Combine(output, "loss.png")), Is.True);
+        Directory.Delete(output, recursive: true);
+    }
+
+    [Test]
+    public void FashionMnist_ExplicitLoop_Quick()
+    {
+        var dll = Path.Combine(Repo.Root, "samples", "FashionMnist", "bin", Repo.Configuration, "net10.0", "FashionMnist.dll");
+        var output = Path.Combine(Path.GetTempPath(), "modelgen-loop-" + Guid.NewGuid().ToString("N"));
+        var (code, text) = Repo.Run("dotnet", $"\"{dll}\" --loop --quick --output \"{output}\"", Repo.Root);
+        Assert.That(code, Is.EqualTo(0), text);
+        var epoch = Regex.Match(text, @"^epoch 1: train loss (\d+\.\d{4}), test accuracy (\d+\.\d{2})%, \d+\.\d s$", RegexOptions.Multiline);
+        Assert.That(epoch.Success, Is.True, text);
+        Assert.That(double.Parse(epoch.Groups[2].Value, CultureInfo.InvariantCulture), Is.GreaterThan(70));
+        Assert.That(Regex.Match(text, @"^reloaded: test accuracy (\d+\.\d{2})%$", RegexOptions.Multiline).Groups[1].Value, Is.EqualTo(epoch.Groups[2].Value));
         Directory.Delete(output, recursive: true);
     }
 

@@ -706,10 +706,11 @@ public static class AtomicFile
         var tmp = full + ".tmp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         try
         {
-            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                write(stream);
-                stream.Flush(flushToDisk: true);
+                var fault = FaultInjectingStream.For(full);
+                write(fault is null ? file : new FaultInjectingStream(file, fault.Value.After, fault.Value.Pause));
+                file.Flush(flushToDisk: true);
             }
             File.Move(tmp, full, overwrite: true);
         }
@@ -720,6 +721,58 @@ public static class AtomicFile
             catch (UnauthorizedAccessException) { }
             throw;
         }
+    }
+
+    /// <summary>
+    /// Test-only fault injection, so that crash tests are deterministic: MODELGEN_TEST_WRITE_FAULT =
+    /// "fail-after:N[:name]" throws an IOException once N bytes of a file (whose name contains "name") are written;
+    /// "pause-after:N[:name]" blocks the writer there (a test then kills the process). Unset in normal use.
+    /// </summary>
+    private sealed class FaultInjectingStream(Stream inner, long after, bool pause) : Stream
+    {
+        private long _written;
+
+        public static (long After, bool Pause)? For(string path)
+        {
+            var spec = Environment.GetEnvironmentVariable("MODELGEN_TEST_WRITE_FAULT");
+            if (string.IsNullOrEmpty(spec)) return null;
+            var parts = spec.Split(':');
+            if (parts.Length < 2 || !long.TryParse(parts[1], out var n)) return null;
+            if (parts.Length > 2 && !System.IO.Path.GetFileName(path).Contains(parts[2], StringComparison.Ordinal)) return null;
+            return (n, parts[0] == "pause-after");
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (_written + buffer.Length > after)
+            {
+                int allowed = (int)Math.Max(0, after - _written);
+                inner.Write(buffer[..allowed]);
+                inner.Flush();
+                _written += allowed;
+                if (pause)
+                {
+                    Console.Error.WriteLine($"MODELGEN_TEST_WRITE_FAULT: writer paused after {_written} bytes");
+                    Thread.Sleep(Timeout.Infinite);
+                }
+                throw new IOException($"Injected write fault after {_written} bytes (MODELGEN_TEST_WRITE_FAULT).");
+            }
+            inner.Write(buffer);
+            _written += buffer.Length;
+        }
+
+        public override void Flush() => inner.Flush();
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => _written;
+        public override long Position { get => _written; set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        protected override void Dispose(bool disposing) { } // the file stream is owned by AtomicFile.Write
     }
 
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)

@@ -23,6 +23,36 @@ public static unsafe class Ops
         else t.AsSpan<float>().Fill((float)value);
     }
 
+    /// <summary>Σ x² in double (gradient norms).</summary>
+    public static double SumOfSquares(Tensor t)
+    {
+        double s = 0;
+        if (!t.Device.IsCpu)
+        {
+            foreach (var v in t.ToArray()) s += (double)v * v;
+            return s;
+        }
+        if (t.DType == DType.Float64)
+            foreach (var v in t.AsSpan<double>()) s += v * v;
+        else
+            foreach (var v in t.AsSpan<float>()) s += (double)v * v;
+        return s;
+    }
+
+    /// <summary>x *= factor.</summary>
+    public static void Scale(Tensor t, double factor)
+    {
+        if (!t.Device.IsCpu)
+        {
+            var host = t.ToArray();
+            for (int i = 0; i < host.Length; i++) host[i] = (float)(host[i] * factor);
+            t.CopyFrom<float>(host);
+            return;
+        }
+        if (t.DType == DType.Float64) System.Numerics.Tensors.TensorPrimitives.Multiply(t.AsSpan<double>(), factor, t.AsSpan<double>());
+        else System.Numerics.Tensors.TensorPrimitives.Multiply(t.AsSpan<float>(), (float)factor, t.AsSpan<float>());
+    }
+
     /// <summary>Runs an emitted element-wise kernel body over n elements on all engine threads.</summary>
     public static void Elementwise<TBody>(string name, int n, ref TBody body) where TBody : struct, IRangeBody
     {

@@ -8,20 +8,22 @@ namespace ModelGen.Optim;
 /// m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; p −= lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε).</summary>
 public class Adam : Optimizer
 {
-    private Tensor?[] _m = [], _v = [], _vMax = [];
     private readonly bool _decoupled;
 
     public Adam(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
         double eps = 1e-8, double weightDecay = 0, bool amsgrad = false)
-        : this(parameters, lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: false) { }
+        : this([new ParameterGroup(parameters)], lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: false) { }
 
-    private protected Adam(IEnumerable<Parameter> parameters, double lr, double beta1, double beta2, double eps,
-        double weightDecay, bool amsgrad, bool decoupled) : base(parameters, lr)
+    public Adam(IEnumerable<ParameterGroup> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+        double eps = 1e-8, double weightDecay = 0, bool amsgrad = false)
+        : this(groups, lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: false) { }
+
+    private protected Adam(IEnumerable<ParameterGroup> groups, double lr, double beta1, double beta2, double eps,
+        double weightDecay, bool amsgrad, bool decoupled) : base(groups, lr, weightDecay)
     {
         Beta1 = beta1;
         Beta2 = beta2;
         Eps = eps;
-        WeightDecay = weightDecay;
         AmsGrad = amsgrad;
         _decoupled = decoupled;
     }
@@ -29,15 +31,15 @@ public class Adam : Optimizer
     public double Beta1 { get; }
     public double Beta2 { get; }
     public double Eps { get; }
-    public double WeightDecay { get; }
     public bool AmsGrad { get; }
 
-    protected override unsafe void Update<T>(int index, Parameter p)
+    protected override unsafe void Update<T>(int index, Parameter p, ParameterGroup group)
     {
+        double LearningRate = group.LearningRate, WeightDecay = group.WeightDecay;
         double bc1 = 1 - Math.Pow(Beta1, StepCount), bc2 = 1 - Math.Pow(Beta2, StepCount);
         if (!p.Value.Device.IsCpu)
         {
-            Gpu.GpuOps.Adam(p, State(ref _m, index, p), State(ref _v, index, p), AmsGrad ? State(ref _vMax, index, p) : null, new Gpu.AdamArgs
+            Gpu.GpuOps.Adam(p, State("exp_avg", index, p), State("exp_avg_sq", index, p), AmsGrad ? State("max_exp_avg_sq", index, p) : null, new Gpu.AdamArgs
             {
                 B1 = (float)Beta1, B2 = (float)Beta2, StepSize = (float)(LearningRate / bc1), InvSqrtBc2 = (float)(1 / Math.Sqrt(bc2)),
                 Eps = (float)Eps, L2 = (float)(_decoupled ? 0 : WeightDecay), Decay = (float)(_decoupled ? 1 - LearningRate * WeightDecay : 1),
@@ -48,8 +50,8 @@ public class Adam : Optimizer
         var body = new Body<T>
         {
             P = p.Value.Ptr<T>(), G = p.Grad.Ptr<T>(),
-            M = State(ref _m, index, p).Ptr<T>(), V = State(ref _v, index, p).Ptr<T>(),
-            VMax = AmsGrad ? State(ref _vMax, index, p).Ptr<T>() : null,
+            M = State("exp_avg", index, p).Ptr<T>(), V = State("exp_avg_sq", index, p).Ptr<T>(),
+            VMax = AmsGrad ? State("max_exp_avg_sq", index, p).Ptr<T>() : null,
             B1 = T.CreateTruncating(Beta1), B2 = T.CreateTruncating(Beta2),
             StepSize = T.CreateTruncating(LearningRate / bc1), InvSqrtBc2 = T.CreateTruncating(1 / Math.Sqrt(bc2)),
             Eps = T.CreateTruncating(Eps),
@@ -102,15 +104,16 @@ public class Adam : Optimizer
         }
     }
 
-    public override void Dispose()
-    {
-        DisposeStates(_m);
-        DisposeStates(_v);
-        DisposeStates(_vMax);
-    }
 }
 
 /// <summary>AdamW: Adam with decoupled weight decay (p ← p·(1 − lr·wd) before the Adam update), PyTorch's default wd 0.01.</summary>
-public sealed class AdamW(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
-    double eps = 1e-8, double weightDecay = 0.01, bool amsgrad = false)
-    : Adam(parameters, lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: true);
+public sealed class AdamW : Adam
+{
+    public AdamW(IEnumerable<Parameter> parameters, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+        double eps = 1e-8, double weightDecay = 0.01, bool amsgrad = false)
+        : base([new ParameterGroup(parameters)], lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: true) { }
+
+    public AdamW(IEnumerable<ParameterGroup> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+        double eps = 1e-8, double weightDecay = 0.01, bool amsgrad = false)
+        : base(groups, lr, beta1, beta2, eps, weightDecay, amsgrad, decoupled: true) { }
+}

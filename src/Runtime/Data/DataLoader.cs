@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+
+namespace ModelGen.Data;
+
+/// <summary>Fills reusable batch buffers from examples (the DataLoader's collate_fn).</summary>
+public interface IBatchCollator<T, TBatch> where TBatch : class
+{
+    /// <summary>Buffers for up to <paramref name="capacity"/> examples, created once and reused.</summary>
+    TBatch Create(int capacity);
+
+    /// <summary>Writes the examples of one batch into the buffers.</summary>
+    void Collate(IReadOnlyList<T> data, ReadOnlySpan<int> indices, TBatch batch);
+}
+
+/// <summary>
+/// Batches a dataset like PyTorch's DataLoader: batch size, seeded shuffle (a new order each epoch from seed and epoch),
+/// drop_last, collation into reusable buffers, and a background thread that prepares the next batch while the current
+/// one trains. Each example appears exactly once per epoch; prefetching never changes the batches.
+/// </summary>
+public sealed class DataLoader<T, TBatch> where TBatch : class
+{
+    private readonly IReadOnlyList<T> _data;
+    private readonly IBatchCollator<T, TBatch> _collator;
+
+    public DataLoader(IReadOnlyList<T> data, int batchSize, IBatchCollator<T, TBatch> collator, bool shuffle = false,
+        int seed = 0, bool dropLast = false, bool prefetch = true)
+    {
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"Batch size {batchSize} must be positive.");
+        _data = data;
+        _collator = collator;
+        BatchSize = batchSize;
+        Shuffle = shuffle;
+        Seed = seed;
+        DropLast = dropLast;
+        Prefetch = prefetch;
+    }
+
+    public int BatchSize { get; }
+    public bool Shuffle { get; }
+    public int Seed { get; }
+    public bool DropLast { get; }
+    public bool Prefetch { get; }
+    public int ExampleCount => _data.Count;
+
+    /// <summary>Batches per epoch.</summary>
+    public int Count => DropLast ? _data.Count / BatchSize : (_data.Count + BatchSize - 1) / BatchSize;
+
+    /// <summary>The example order of an epoch.</summary>
+    public int[] Order(int epoch)
+    {
+        var order = Enumerable.Range(0, _data.Count).ToArray();
+        if (Shuffle) new Random(unchecked(Seed * 1_000_003 + epoch) & int.MaxValue).Shuffle(order); // not HashCode: it is randomised per process
+        return order;
+    }
+
+    /// <summary>The batches of one epoch as (buffers, example count, example indices). A yielded batch stays valid until
+    /// the next one is requested.</summary>
+    public IEnumerable<(TBatch Batch, int Count, int[] Indices)> Epoch(int epoch)
+    {
+        var order = Order(epoch);
+        int batches = Count;
+        if (!Prefetch)
+        {
+            var buffer = _collator.Create(BatchSize);
+            for (int b = 0; b < batches; b++)
+            {
+                var indices = Slice(order, b);
+                _collator.Collate(_data, indices, buffer);
+                yield return (buffer, indices.Length, indices);
+            }
+            yield break;
+        }
+
+        using var free = new BlockingCollection<TBatch>(3);
+        using var ready = new BlockingCollection<(TBatch, int[])>(1);
+        for (int i = 0; i < 2; i++) free.Add(_collator.Create(BatchSize));
+        using var cancel = new CancellationTokenSource();
+        var producer = Task.Run(() =>
+        {
+            try
+            {
+                for (int b = 0; b < batches; b++)
+                {
+                    var buffer = free.Take(cancel.Token);
+                    var indices = Slice(order, b);
+                    _collator.Collate(_data, indices, buffer);
+                    ready.Add((buffer, indices), cancel.Token);
+                }
+            }
+            catch (OperationCanceledException) { }
+            finally { ready.CompleteAdding(); }
+        });
+        TBatch? previous = null;
+        try
+        {
+            foreach (var (buffer, indices) in ready.GetConsumingEnumerable())
+            {
+                if (previous is not null) free.Add(previous);
+                previous = buffer;
+                yield return (buffer, indices.Length, indices);
+            }
+            producer.GetAwaiter().GetResult(); // surface a collation error
+        }
+        finally
+        {
+            cancel.Cancel();
+            try { producer.Wait(); } catch (AggregateException) { }
+        }
+    }
+
+    private int[] Slice(int[] order, int batch)
+    {
+        int start = batch * BatchSize;
+        int count = Math.Min(BatchSize, order.Length - start);
+        return order.AsSpan(start, count).ToArray();
+    }
+}

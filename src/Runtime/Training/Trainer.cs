@@ -1,0 +1,346 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using ModelGen.Data;
+using ModelGen.IO;
+using ModelGen.Optim;
+using Spectre.Console;
+
+namespace ModelGen.Training;
+
+public sealed record TrainOutput(long GlobalStep, double TrainingLoss, IReadOnlyDictionary<string, double> Metrics);
+
+public sealed record PredictionOutput(EvalPrediction Prediction, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>
+/// HuggingFace's Trainer for ModelGen models: AdamW with the usual parameter groups, a learning-rate schedule, gradient
+/// clipping and accumulation, evaluation, logging (metrics.jsonl, PNG plots), checkpoints (checkpoint-N/ with the
+/// model, optimizer, scheduler and RNG state and trainer_state.json, each written atomically) and exact resumption.
+/// </summary>
+public sealed class Trainer<TExample, TBatch> where TBatch : class
+{
+    private readonly ITrainingTask<TExample, TBatch> _task;
+    private readonly IReadOnlyList<TExample> _train;
+    private readonly IReadOnlyList<TExample>? _eval;
+    private readonly Func<EvalPrediction, Dictionary<string, double>> _computeMetrics;
+    private readonly List<TrainerCallback> _callbacks;
+    private readonly TextWriter _out;
+    private StreamWriter? _metricsLog;
+
+    public Trainer(ITrainingTask<TExample, TBatch> task, TrainingArguments args, IReadOnlyList<TExample> train,
+        IReadOnlyList<TExample>? eval = null, Func<EvalPrediction, Dictionary<string, double>>? computeMetrics = null,
+        IEnumerable<TrainerCallback>? callbacks = null, TextWriter? output = null)
+    {
+        args.Validate();
+        _task = task;
+        Args = args;
+        _train = train;
+        _eval = eval;
+        _computeMetrics = computeMetrics ?? ClassificationReport.Compute;
+        _callbacks = callbacks?.ToList() ?? new List<TrainerCallback>();
+        foreach (var early in _callbacks.OfType<EarlyStoppingCallback>())
+        {
+            early.Metric = MetricKey;
+            early.GreaterIsBetter = GreaterIsBetter;
+        }
+        _out = output ?? Console.Out;
+        var groups = args.DecayOnlyWeights
+            ? ParameterGroup.WithoutDecayOnBiasAndNorm(task.Model.Parameters.Where(p => p.RequiresGrad), args.WeightDecay)
+            : [new ParameterGroup(task.Model.Parameters.Where(p => p.RequiresGrad), weightDecay: args.WeightDecay)];
+        Optimizer = new AdamW(groups, args.LearningRate, args.AdamBeta1, args.AdamBeta2, args.AdamEpsilon, args.WeightDecay);
+        Loader = new DataLoader<TExample, TBatch>(train, args.PerDeviceTrainBatchSize, task, shuffle: true, seed: args.Seed, dropLast: args.DropLastBatch);
+        // an epoch ends with an optimizer step even when its last accumulation is short (as HuggingFace does)
+        State.StepsPerEpoch = Math.Max(1, (Loader.Count + args.GradientAccumulationSteps - 1) / args.GradientAccumulationSteps);
+        State.MaxSteps = args.MaxSteps > 0 ? args.MaxSteps : (long)Math.Ceiling(args.NumTrainEpochs * State.StepsPerEpoch);
+        long warmup = args.WarmupSteps > 0 ? args.WarmupSteps : (long)Math.Ceiling(args.WarmupRatio * State.MaxSteps);
+        Scheduler = new LearningRateScheduler(Optimizer, args.LrSchedulerType, State.MaxSteps, warmup);
+    }
+
+    public TrainingArguments Args { get; }
+    public TrainerState State { get; } = new();
+    public Optimizer Optimizer { get; }
+    public LearningRateScheduler Scheduler { get; }
+    public DataLoader<TExample, TBatch> Loader { get; }
+
+    private string MetricKey => Args.MetricForBestModel.StartsWith("eval_", StringComparison.Ordinal) ? Args.MetricForBestModel : "eval_" + Args.MetricForBestModel;
+    private bool GreaterIsBetter => Args.GreaterIsBetter ?? !Args.MetricForBestModel.Contains("loss", StringComparison.Ordinal);
+
+    /// <summary>Trains, optionally resuming from a checkpoint folder written by an earlier run.</summary>
+    public TrainOutput Train(string? resumeFromCheckpoint = null)
+    {
+        Directory.CreateDirectory(Args.OutputDir);
+        _metricsLog = new StreamWriter(Path.Combine(Args.OutputDir, "metrics.jsonl"), append: resumeFromCheckpoint is not null) { AutoFlush = true };
+        try
+        {
+            return TrainLoop(resumeFromCheckpoint);
+        }
+        finally
+        {
+            _metricsLog.Dispose();
+            _metricsLog = null;
+        }
+    }
+
+    private TrainOutput TrainLoop(string? resume)
+    {
+        var model = _task.Model;
+        int epochs = (int)Math.Ceiling((double)State.MaxSteps / State.StepsPerEpoch);
+        int startEpoch = 0, skipBatches = 0;
+        if (resume is not null)
+        {
+            LoadCheckpoint(resume);
+            startEpoch = (int)(State.GlobalStep / State.StepsPerEpoch);
+            skipBatches = (int)(State.GlobalStep % State.StepsPerEpoch) * Args.GradientAccumulationSteps;
+            _out.WriteLine($"resuming from {resume} at step {State.GlobalStep} (epoch {startEpoch + 1}, skipping {skipBatches} batches)");
+        }
+        else
+        {
+            _out.Write(ModelSummary.Format(model));
+            _out.WriteLine($"{_train.Count} training examples, {Loader.Count} batches of {Args.PerDeviceTrainBatchSize} per epoch, {State.MaxSteps} optimizer steps, {epochs} epoch(s)");
+        }
+        foreach (var c in _callbacks) c.OnTrainBegin(State);
+
+        bool interactive = Args.ProgressBar && !Console.IsOutputRedirected && ReferenceEquals(_out, Console.Out);
+        double lossSinceLog = 0, totalLoss = 0;
+        int lossCount = 0, totalCount = 0;
+        var clock = Stopwatch.StartNew();
+        long startStep = State.GlobalStep;
+
+        void Loop(ProgressTask? bar)
+        {
+            for (int epoch = startEpoch; epoch < epochs && !State.ShouldStop; epoch++)
+            {
+                model.Train();
+                int micro = 0, batchIndex = 0;
+                int batchesThisEpoch = Loader.Count;
+                foreach (var (batch, count, _) in Loader.Epoch(epoch))
+                {
+                    if (batchIndex++ < skipBatches) continue;
+                    double loss = _task.Loss(batch, count);
+                    if (!double.IsFinite(loss))
+                        throw new InvalidOperationException($"Non-finite loss {loss} at step {State.GlobalStep + 1} (epoch {epoch + 1}, batch {batchIndex}); the last checkpoint is intact.");
+                    _task.Backward();
+                    micro++;
+                    lossSinceLog += loss;
+                    lossCount++;
+                    totalLoss += loss;
+                    totalCount++;
+                    bool lastOfEpoch = batchIndex == batchesThisEpoch;
+                    if (micro % Args.GradientAccumulationSteps != 0 && !lastOfEpoch) continue;
+                    if (micro > 1)
+                        foreach (var p in Optimizer.Parameters) Ops.Scale(p.Grad, 1.0 / micro);
+                    micro = 0;
+                    if (Args.MaxGradNorm > 0) GradientClipping.ClipByGlobalNorm(Optimizer.Parameters, Args.MaxGradNorm);
+                    double lr = Optimizer.LearningRate;
+                    Optimizer.Step();
+                    Scheduler.Step();
+                    Optimizer.ZeroGrad();
+                    State.GlobalStep++;
+                    State.Epoch = epoch + (double)batchIndex / batchesThisEpoch;
+                    foreach (var c in _callbacks) c.OnStepEnd(State, loss);
+                    if (bar is not null)
+                    {
+                        double rate = (State.GlobalStep - startStep) * Args.PerDeviceTrainBatchSize * Args.GradientAccumulationSteps / clock.Elapsed.TotalSeconds;
+                        bar.Description = $"loss {loss:F4} lr {lr:E2} {rate:F0} samples/s";
+                        bar.Value = State.GlobalStep;
+                    }
+                    if (Args.LoggingStrategy == IntervalStrategy.Steps && Args.LoggingSteps > 0 && State.GlobalStep % Args.LoggingSteps == 0)
+                    {
+                        Log(new() { ["loss"] = lossSinceLog / lossCount, ["learning_rate"] = lr }, print: !interactive);
+                        lossSinceLog = 0;
+                        lossCount = 0;
+                    }
+                    if (Args.EvaluationStrategy == IntervalStrategy.Steps && State.GlobalStep % Args.EvalSteps == 0) EvaluateAndTrack();
+                    if (Args.SaveStrategy == IntervalStrategy.Steps && State.GlobalStep % Args.SaveSteps == 0) SaveCheckpoint();
+                    if (State.GlobalStep >= State.MaxSteps || State.ShouldStop) break;
+                }
+                skipBatches = 0;
+                if (Args.LoggingStrategy == IntervalStrategy.Epoch && lossCount > 0)
+                {
+                    Log(new() { ["loss"] = lossSinceLog / lossCount, ["learning_rate"] = Optimizer.LearningRate }, print: !interactive);
+                    lossSinceLog = 0;
+                    lossCount = 0;
+                }
+                if (Args.EvaluationStrategy == IntervalStrategy.Epoch) EvaluateAndTrack();
+                if (Args.SaveStrategy == IntervalStrategy.Epoch) SaveCheckpoint();
+                foreach (var c in _callbacks) c.OnEpochEnd(State);
+                if (State.GlobalStep >= State.MaxSteps) break;
+            }
+        }
+
+        if (interactive)
+        {
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var bar = ctx.AddTask("training", maxValue: State.MaxSteps);
+                    bar.Value = State.GlobalStep;
+                    Loop(bar);
+                });
+        }
+        else Loop(null);
+
+        if (Args.LoadBestModelAtEnd && State.BestModelCheckpoint is { } best)
+        {
+            model.Load(Path.Combine(best, "model.safetensors"));
+            _out.WriteLine($"loaded the best model ({MetricKey} = {State.BestMetric:F4}) from {best}");
+        }
+        foreach (var c in _callbacks) c.OnTrainEnd(State);
+        if (Args.Plots) TrainingPlots.Write(Args.OutputDir, State.LogHistory);
+        var metrics = new Dictionary<string, double>
+        {
+            ["train_loss"] = totalCount == 0 ? 0 : totalLoss / totalCount,
+            ["train_runtime"] = clock.Elapsed.TotalSeconds,
+            ["train_samples_per_second"] = totalCount * Args.PerDeviceTrainBatchSize / Math.Max(1e-9, clock.Elapsed.TotalSeconds),
+        };
+        return new TrainOutput(State.GlobalStep, metrics["train_loss"], metrics);
+    }
+
+    private void EvaluateAndTrack()
+    {
+        if (_eval is null) return;
+        var metrics = Evaluate();
+        if (metrics.TryGetValue(MetricKey, out var value))
+        {
+            bool better = State.BestMetric is null || (GreaterIsBetter ? value > State.BestMetric : value < State.BestMetric);
+            if (better)
+            {
+                State.BestMetric = value;
+                State.BestModelCheckpoint = Path.Combine(Args.OutputDir, $"checkpoint-{State.GlobalStep}");
+            }
+        }
+    }
+
+    /// <summary>Mean loss and the metrics of <c>ComputeMetrics</c> on a dataset (the eval set by default), keys prefixed "eval_".</summary>
+    public Dictionary<string, double> Evaluate(IReadOnlyList<TExample>? data = null)
+    {
+        data ??= _eval ?? throw new InvalidOperationException("Evaluate() needs an evaluation dataset.");
+        var (prediction, loss) = RunPrediction(data);
+        var metrics = new Dictionary<string, double> { ["eval_loss"] = loss };
+        foreach (var (k, v) in _computeMetrics(prediction)) metrics["eval_" + k] = v;
+        Log(metrics, print: true);
+        foreach (var c in _callbacks) c.OnEvaluate(State, metrics);
+        return metrics;
+    }
+
+    /// <summary>Logits and predictions for a dataset, with metrics when it has labels.</summary>
+    public PredictionOutput Predict(IReadOnlyList<TExample> data)
+    {
+        var (prediction, loss) = RunPrediction(data);
+        var metrics = new Dictionary<string, double> { ["test_loss"] = loss };
+        foreach (var (k, v) in _computeMetrics(prediction)) metrics["test_" + k] = v;
+        return new PredictionOutput(prediction, metrics);
+    }
+
+    private (EvalPrediction, double) RunPrediction(IReadOnlyList<TExample> data)
+    {
+        var model = _task.Model;
+        bool wasTraining = model.Training;
+        model.Eval();
+        try
+        {
+            var loader = new DataLoader<TExample, TBatch>(data, Args.PerDeviceEvalBatchSize, _task, shuffle: false, prefetch: true);
+            int classes = _task.Classes;
+            var logits = new float[data.Count * classes];
+            var labels = new int[data.Count];
+            double lossSum = 0;
+            int row = 0;
+            foreach (var (batch, count, indices) in loader.Epoch(0))
+            {
+                lossSum += _task.Loss(batch, count) * count;
+                _task.Logits(batch, count, logits.AsSpan(row * classes, count * classes));
+                for (int i = 0; i < count; i++) labels[row + i] = _task.Label(data[indices[i]]);
+                row += count;
+            }
+            bool hasLabels = labels.All(l => l >= 0);
+            return (new EvalPrediction(logits, data.Count, classes, hasLabels ? labels : null), data.Count == 0 ? 0 : lossSum / data.Count);
+        }
+        finally
+        {
+            model.Train(wasTraining);
+        }
+    }
+
+    private void Log(Dictionary<string, double> values, bool print)
+    {
+        values["epoch"] = Math.Round(State.Epoch, 4);
+        values["step"] = State.GlobalStep;
+        State.LogHistory.Add(values);
+        _metricsLog?.WriteLine(JsonSerializer.Serialize(values));
+        foreach (var c in _callbacks) c.OnLog(State, values);
+        if (print) _out.WriteLine(string.Join(", ", values.Where(kv => !kv.Key.Contains('_') || kv.Key.StartsWith("eval_", StringComparison.Ordinal) && !char.IsDigit(kv.Key[^1]) || kv.Key == "learning_rate")
+            .Select(kv => $"{kv.Key} {kv.Value.ToString(kv.Key is "step" ? "F0" : "G5", CultureInfo.InvariantCulture)}")));
+    }
+
+    /// <summary>Writes outputDir/checkpoint-N/ atomically (a temporary folder renamed when complete) and enforces the
+    /// save-total limit, never deleting the best checkpoint.</summary>
+    public string SaveCheckpoint()
+    {
+        var final = Path.Combine(Args.OutputDir, $"checkpoint-{State.GlobalStep}");
+        var temporary = Path.Combine(Args.OutputDir, $".checkpoint-{State.GlobalStep}.tmp-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temporary);
+        try
+        {
+            _task.Model.Save(Path.Combine(temporary, "model.safetensors"));
+            Optimizer.SaveState(Path.Combine(temporary, "optimizer.safetensors"));
+            AtomicFile.WriteAllText(Path.Combine(temporary, "scheduler.json"), JsonSerializer.Serialize(new { step = Scheduler.CurrentStep, kind = Scheduler.Kind.ToString() }));
+            AtomicFile.WriteAllText(Path.Combine(temporary, "rng_state.json"), JsonSerializer.Serialize(new { seed = Args.Seed, model_step = _task.Model.Step }));
+            AtomicFile.WriteAllText(Path.Combine(temporary, "trainer_state.json"), JsonSerializer.Serialize(new
+            {
+                global_step = State.GlobalStep, epoch = State.Epoch, max_steps = State.MaxSteps, steps_per_epoch = State.StepsPerEpoch,
+                best_metric = State.BestMetric, best_model_checkpoint = State.BestModelCheckpoint, log_history = State.LogHistory,
+            }, new JsonSerializerOptions { WriteIndented = true }));
+            if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+            Directory.Move(temporary, final);
+        }
+        catch
+        {
+            try { Directory.Delete(temporary, recursive: true); } catch (IOException) { }
+            throw;
+        }
+        foreach (var c in _callbacks) c.OnSave(State, final);
+        RotateCheckpoints();
+        return final;
+    }
+
+    private void RotateCheckpoints()
+    {
+        if (Args.SaveTotalLimit is not int limit || limit <= 0) return;
+        var checkpoints = Directory.GetDirectories(Args.OutputDir, "checkpoint-*")
+            .Select(d => (Dir: d, Step: long.TryParse(Path.GetFileName(d)["checkpoint-".Length..], out var s) ? s : -1))
+            .Where(c => c.Step >= 0).OrderBy(c => c.Step).ToList();
+        var best = State.BestModelCheckpoint is null ? null : Path.GetFullPath(State.BestModelCheckpoint);
+        foreach (var (dir, _) in checkpoints.Take(Math.Max(0, checkpoints.Count - limit)))
+            if (Path.GetFullPath(dir) != best) Directory.Delete(dir, recursive: true);
+    }
+
+    private void LoadCheckpoint(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"Checkpoint folder {dir} does not exist.");
+        _task.Model.Load(Path.Combine(dir, "model.safetensors"));
+        Optimizer.LoadState(Path.Combine(dir, "optimizer.safetensors"));
+        using var state = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "trainer_state.json")));
+        var root = state.RootElement;
+        State.GlobalStep = root.GetProperty("global_step").GetInt64();
+        State.Epoch = root.GetProperty("epoch").GetDouble();
+        State.BestMetric = root.GetProperty("best_metric").ValueKind == JsonValueKind.Number ? root.GetProperty("best_metric").GetDouble() : null;
+        State.BestModelCheckpoint = root.GetProperty("best_model_checkpoint").GetString();
+        State.LogHistory = JsonSerializer.Deserialize<List<Dictionary<string, double>>>(root.GetProperty("log_history").GetRawText()) ?? new();
+        using var rng = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "rng_state.json")));
+        _task.Model.Step = rng.RootElement.GetProperty("model_step").GetUInt64();
+        using var scheduler = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "scheduler.json")));
+        Scheduler.SetStep(scheduler.RootElement.GetProperty("step").GetInt64());
+    }
+}
+
+/// <summary>Convenience constructors.</summary>
+public static class Trainer
+{
+    /// <summary>A trainer for classifying fixed-size feature vectors with a single-input [Model].</summary>
+    public static Trainer<TExample, FeatureBatch> ForClassification<TExample>(Module model, TrainingArguments args,
+        IReadOnlyList<TExample> train, IReadOnlyList<TExample>? eval, int features, int classes,
+        Func<TExample, ReadOnlyMemory<float>> featuresOf, Func<TExample, int> labelOf,
+        IEnumerable<TrainerCallback>? callbacks = null, TextWriter? output = null)
+        => new(new ClassificationTask<TExample>(model, features, classes, featuresOf, labelOf), args, train, eval, null, callbacks, output);
+}
