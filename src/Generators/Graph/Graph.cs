@@ -56,6 +56,10 @@ public sealed class Node
     public IReadOnlyList<string> Shape { get; set; } = new string[0];
 
     public List<int> Consumers { get; } = new();
+
+    /// <summary>The Forward expression (an <see cref="Model.ExpressionSpec"/>) this node was lowered from, for diagnostics'
+    /// locations; compared by reference, never used by the emitter.</summary>
+    public object? Origin { get; set; }
 }
 
 /// <summary>The forward graph of one model, in topological order (the order of the Forward body).</summary>
@@ -65,6 +69,15 @@ public sealed class ModelGraph
     public List<string> InputNames { get; } = new();
     public int Output { get; set; } = -1;
     public List<string> Errors { get; } = new();
+
+    /// <summary>For each entry of <see cref="Errors"/>: the spec node (expression or statement) it is about, or null.</summary>
+    public List<object?> ErrorOrigins { get; } = new();
+
+    public void Error(string message, object? origin)
+    {
+        Errors.Add(message);
+        ErrorOrigins.Add(origin);
+    }
 
     public Node this[int id] => Nodes[id];
 

@@ -16,7 +16,7 @@ public static class GraphBuilder
         var graph = new ModelGraph();
         if (spec.Forward is null)
         {
-            graph.Errors.Add(spec.UnsupportedReason ?? "no Forward method");
+            graph.Error(spec.UnsupportedReason ?? "no Forward method", null);
             return graph;
         }
         var layers = spec.Layers.ToDictionary(l => l.Name);
@@ -32,9 +32,9 @@ public static class GraphBuilder
         }
         var builder = new Builder(graph, layers, env);
         builder.Statements(spec.Forward.Body);
-        if (graph.Output < 0 && graph.Errors.Count == 0) graph.Errors.Add("Forward has no return statement");
+        if (graph.Output < 0 && graph.Errors.Count == 0) graph.Error("Forward has no return statement", spec.Forward);
         foreach (var l in spec.Layers.Where(l => l.Kind == LayerKind.Unsupported))
-            graph.Errors.Add($"layer '{l.Name}' has a type ModelGen cannot compile ({l.TypeName})");
+            graph.Error($"layer '{l.Name}' has a type ModelGen cannot compile ({l.TypeName})", l);
         return graph;
     }
 
@@ -68,7 +68,7 @@ public static class GraphBuilder
                         Loop(s);
                         break;
                     default:
-                        _g.Errors.Add($"unsupported statement '{s.Value?.Name}': Forward may declare and assign tensor locals, loop over a LayerList and return");
+                        _g.Error($"unsupported statement '{s.Value?.Name}': Forward may declare and assign tensor locals, loop over a LayerList and return", (object?)s.Value ?? s);
                         break;
                 }
             }
@@ -78,14 +78,14 @@ public static class GraphBuilder
         {
             if (!_layers.TryGetValue(loop.Collection, out var list) || list.Kind != LayerKind.ModelList)
             {
-                _g.Errors.Add($"foreach over '{loop.Collection}': only a LayerList<T> [Layer] can be looped over");
+                _g.Error($"foreach over '{loop.Collection}': only a LayerList<T> [Layer] can be looped over", loop);
                 return;
             }
             if (loop.Body.Count != 1 || loop.Body[0] is not { Kind: StatementKind.Assign, Value: { Kind: ExpressionKind.LayerCall } call } body
                 || call.Name != loop.Target || call.Args.Count == 0 || call.Args[0].Kind != ExpressionKind.Variable
                 || call.Args[0].Name != body.Target || !_env.ContainsKey(body.Target))
             {
-                _g.Errors.Add($"foreach over '{loop.Collection}': the body must be 'h = {loop.Target}.Apply(h, ...)' with h declared before the loop");
+                _g.Error($"foreach over '{loop.Collection}': the body must be 'h = {loop.Target}.Apply(h, ...)' with h declared before the loop", loop);
                 return;
             }
             var inputs = new List<int>();
@@ -96,6 +96,7 @@ public static class GraphBuilder
             }
             var node = _g.Add(OpKind.BlockLoop, inputs.ToArray());
             node.Layer = list.Name;
+            node.Origin = call;
             node.Shape = _g[inputs[0]].Shape;
             _env[body.Target] = node.Id;
         }
@@ -106,7 +107,7 @@ public static class GraphBuilder
             {
                 case ExpressionKind.Variable:
                     if (_env.TryGetValue(e.Name, out var v)) return v;
-                    _g.Errors.Add($"'{e.Name}' is not a tensor defined in Forward");
+                    _g.Error($"'{e.Name}' is not a tensor defined in Forward", e);
                     return null;
                 case ExpressionKind.Function:
                     return Function(e);
@@ -117,23 +118,24 @@ public static class GraphBuilder
                         if (Lower(e.Args[0]) is not int src) return null;
                         if (e.Args.Skip(1).Any(a => a.Kind != ExpressionKind.Number))
                         {
-                            _g.Errors.Add("Reshape takes integer literals (one may be -1)");
+                            _g.Error("Reshape takes integer literals (one may be -1)", e);
                             return null;
                         }
                         var n = _g.Add(OpKind.Reshape, src);
+                        n.Origin = e;
                         n.Dims = e.Args.Skip(1).Select(a => (int)a.Number).ToArray();
                         n.Shape = n.Dims.Select(d => d == -1 ? "?" : d.ToString(CultureInfo.InvariantCulture)).ToArray();
                         return n.Id;
                     }
                 case ExpressionKind.Negate:
-                    return Elementwise(OpKind.Neg, e.Args[0]);
+                    return Elementwise(OpKind.Neg, e.Args[0], e);
                 case ExpressionKind.Binary:
                     return Binary(e);
                 case ExpressionKind.Number:
-                    _g.Errors.Add($"the number {e.Name} is used where a tensor is expected");
+                    _g.Error($"the number {e.Name} is used where a tensor is expected", e);
                     return null;
                 default:
-                    _g.Errors.Add($"'{e.Name}' is not supported in Forward: use layers' Apply, the DSL functions (Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Sum, Mean, Flatten, MseLoss), +, -, * or / by a number, and Reshape");
+                    _g.Error($"'{e.Name}' is not supported in Forward: use layers' Apply, the DSL functions (Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Sum, Mean, Flatten, MseLoss), +, -, * or / by a number, and Reshape", e);
                     return null;
             }
         }
@@ -147,26 +149,29 @@ public static class GraphBuilder
                 var (tensor, number) = right.Kind == ExpressionKind.Number ? (left, right) : left.Kind == ExpressionKind.Number && e.Name == "*" ? (right, left) : (null, null);
                 if (tensor is null || number is null)
                 {
-                    _g.Errors.Add($"'{e.Name}' between two tensors is not supported: multiply or divide a tensor by a number");
+                    _g.Error($"'{e.Name}' between two tensors is not supported: multiply or divide a tensor by a number", e);
                     return null;
                 }
                 if (Lower(tensor) is not int t) return null;
                 var scale = e.Name == "*" ? number.Number : 1.0 / number.Number;
                 var n = _g.Add(OpKind.MulScalar, t);
+                n.Origin = e;
                 n.Scalar = scale;
                 n.Shape = _g[t].Shape;
                 return n.Id;
             }
             if (Lower(left) is not int a || Lower(right) is not int b) return null;
             var node = _g.Add(e.Name == "+" ? OpKind.Add : OpKind.Sub, a, b);
+            node.Origin = e;
             node.Shape = _g[a].Shape;
             return node.Id;
         }
 
-        private int? Elementwise(OpKind kind, ExpressionSpec arg)
+        private int? Elementwise(OpKind kind, ExpressionSpec arg, ExpressionSpec origin)
         {
             if (Lower(arg) is not int x) return null;
             var n = _g.Add(kind, x);
+            n.Origin = origin;
             n.Shape = _g[x].Shape;
             return n.Id;
         }
@@ -177,27 +182,28 @@ public static class GraphBuilder
             var positional = e.Args.Where(a => a.ArgName is null || a.ArgName is "x" or "prediction" or "target").ToList();
             if (positional.Count < arity)
             {
-                _g.Errors.Add($"{e.Name} needs {arity} tensor argument(s)");
+                _g.Error($"{e.Name} needs {arity} tensor argument(s)", e);
                 return null;
             }
             switch (e.Name)
             {
-                case "Relu": return Elementwise(OpKind.Relu, positional[0]);
-                case "Tanh": return Elementwise(OpKind.Tanh, positional[0]);
-                case "Sigmoid": return Elementwise(OpKind.Sigmoid, positional[0]);
+                case "Relu": return Elementwise(OpKind.Relu, positional[0], e);
+                case "Tanh": return Elementwise(OpKind.Tanh, positional[0], e);
+                case "Sigmoid": return Elementwise(OpKind.Sigmoid, positional[0], e);
                 case "Gelu":
                     {
                         bool tanh = e.Args.Skip(1).Any(a => a.Kind == ExpressionKind.Number && a.Number != 0);
-                        return Elementwise(tanh ? OpKind.GeluTanh : OpKind.Gelu, positional[0]);
+                        return Elementwise(tanh ? OpKind.GeluTanh : OpKind.Gelu, positional[0], e);
                     }
                 case "Softmax":
                 case "LogSoftmax":
-                    return Elementwise(e.Name == "Softmax" ? OpKind.Softmax : OpKind.LogSoftmax, positional[0]);
+                    return Elementwise(e.Name == "Softmax" ? OpKind.Softmax : OpKind.LogSoftmax, positional[0], e);
                 case "Sum":
                 case "Mean":
                     {
                         if (Lower(positional[0]) is not int x) return null;
                         var n = _g.Add(e.Name == "Sum" ? OpKind.Sum : OpKind.Mean, x);
+                        n.Origin = e;
                         n.Shape = new string[0];
                         return n.Id;
                     }
@@ -205,6 +211,7 @@ public static class GraphBuilder
                     {
                         if (Lower(positional[0]) is not int x) return null;
                         var n = _g.Add(OpKind.Flatten, x);
+                        n.Origin = e;
                         n.Shape = new[] { "B", "?" };
                         return n.Id;
                     }
@@ -212,11 +219,12 @@ public static class GraphBuilder
                     {
                         if (Lower(positional[0]) is not int p || Lower(positional[1]) is not int t) return null;
                         var n = _g.Add(OpKind.Mse, p, t);
+                        n.Origin = e;
                         n.Shape = new string[0];
                         return n.Id;
                     }
                 default:
-                    _g.Errors.Add($"'{e.Name}(...)' is not a ModelGen function: use Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Sum, Mean, Flatten or MseLoss");
+                    _g.Error($"'{e.Name}(...)' is not a ModelGen function: use Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Sum, Mean, Flatten or MseLoss", e);
                     return null;
             }
         }
@@ -225,7 +233,7 @@ public static class GraphBuilder
         {
             if (!_layers.TryGetValue(e.Name, out var layer))
             {
-                _g.Errors.Add($"'{e.Name}' is not a [Layer] of this model");
+                _g.Error($"'{e.Name}' is not a [Layer] of this model", e);
                 return null;
             }
             var inputs = new List<int>();
@@ -240,6 +248,7 @@ public static class GraphBuilder
                     {
                         var n = _g.Add(OpKind.Linear, inputs[0]);
                         n.Layer = layer.Name;
+                        n.Origin = e;
                         var inShape = _g[inputs[0]].Shape;
                         n.Shape = inShape.Take(System.Math.Max(0, inShape.Count - 1)).Concat(new[] { LinearRule.OutFeatures(layer) }).ToArray();
                         return n.Id;
@@ -248,6 +257,7 @@ public static class GraphBuilder
                     {
                         var n = _g.Add(OpKind.Dropout, inputs[0]);
                         n.Layer = layer.Name;
+                        n.Origin = e;
                         n.Shape = _g[inputs[0]].Shape;
                         return n.Id;
                     }
@@ -255,11 +265,12 @@ public static class GraphBuilder
                     {
                         var n = _g.Add(OpKind.SubModel, inputs.ToArray());
                         n.Layer = layer.Name;
+                        n.Origin = e;
                         n.Shape = new[] { "B", "?" };
                         return n.Id;
                     }
                 default:
-                    _g.Errors.Add($"layer '{layer.Name}' ({layer.Kind}) cannot be applied to {inputs.Count} tensor(s) here");
+                    _g.Error($"layer '{layer.Name}' ({layer.Kind}) cannot be applied to {inputs.Count} tensor(s) here", e);
                     return null;
             }
         }

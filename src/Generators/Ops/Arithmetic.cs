@@ -8,6 +8,23 @@ namespace ModelGen.Generators.Ops;
 public sealed class AddRule : OpRule
 {
     public override OpKind Kind => OpKind.Add;
+    public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs) => SameShapes(ctx, node, inputs, "+");
+
+    /// <summary>The shape rule of + and −: the shapes must be equal (the runtime's rule: ModelGen does not broadcast);
+    /// shapes that certainly differ, in a dimension or in rank, are MG0006.</summary>
+    internal static SymShape SameShapes(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs, string op)
+    {
+        var a = ctx.Unifier.Resolve(inputs[0]);
+        var b = ctx.Unifier.Resolve(inputs[1]);
+        string before = ctx.Format(a), beforeB = ctx.Format(b);
+        if (ctx.Unifier.Unify(a, b) == Unification.Conflict)
+        {
+            ctx.Report(ShapeDiagnosticIds.ElementwiseShapes, node,
+                $"'{op}' needs equal shapes but {ShapeContext.DescribeArgument(node, 0)} has shape {before} and {ShapeContext.DescribeArgument(node, 1)} has shape {beforeB} (ModelGen does not broadcast)");
+            return ctx.Unifier.NewShape();
+        }
+        return a;
+    }
     public override bool IsElementwise => true;
     public override string Forward(IReadOnlyList<string> a, Node node) => $"{a[0]} + {a[1]}";
     public override IEnumerable<(int, string)> Backward(string g, IReadOnlyList<string> a, string y, Node node)
@@ -21,6 +38,7 @@ public sealed class AddRule : OpRule
 public sealed class SubRule : OpRule
 {
     public override OpKind Kind => OpKind.Sub;
+    public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs) => AddRule.SameShapes(ctx, node, inputs, "-");
     public override bool IsElementwise => true;
     public override string Forward(IReadOnlyList<string> a, Node node) => $"{a[0]} - {a[1]}";
     public override IEnumerable<(int, string)> Backward(string g, IReadOnlyList<string> a, string y, Node node)

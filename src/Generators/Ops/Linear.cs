@@ -17,15 +17,49 @@ public sealed class LinearRule : OpRule
 {
     public override OpKind Kind => OpKind.Linear;
 
-    public static string InFeatures(LayerSpec layer) => Dim(layer, 0, "in_features", "inFeatures");
-    public static string OutFeatures(LayerSpec layer) => Dim(layer, 1, "out_features", "outFeatures");
+    public static string InFeatures(LayerSpec layer) => Dim(layer, 0, InNames);
+    public static string OutFeatures(LayerSpec layer) => Dim(layer, 1, OutNames);
 
-    private static string Dim(LayerSpec layer, int position, params string[] names)
+    private static readonly string[] InNames = { "in_features", "inFeatures" };
+    private static readonly string[] OutNames = { "out_features", "outFeatures" };
+
+    /// <summary>The constructor argument giving the input features (positional or named), or null.</summary>
+    public static ArgSpec? InFeaturesArg(LayerSpec layer) => Arg(layer, 0, InNames);
+    public static ArgSpec? OutFeaturesArg(LayerSpec layer) => Arg(layer, 1, OutNames);
+
+    private static ArgSpec? Arg(LayerSpec layer, int position, string[] names)
+        => layer.Args.FirstOrDefault(a => a.Name is not null && names.Contains(a.Name))
+           ?? (layer.Args.Count > position && layer.Args[position].Name is null ? layer.Args[position] : null);
+
+    private static string Dim(LayerSpec layer, int position, string[] names)
     {
-        var arg = layer.Args.FirstOrDefault(a => a.Name is not null && names.Contains(a.Name))
-                  ?? (layer.Args.Count > position && layer.Args[position].Name is null ? layer.Args[position] : null);
+        var arg = Arg(layer, position, names);
         if (arg is null) return layer.Name + (position == 0 ? ".in" : ".out");
         return arg.Constant is double c ? ((long)c).ToString(System.Globalization.CultureInfo.InvariantCulture) : arg.Text;
+    }
+
+    /// <summary>x [..., in] → [..., out]. The input's last dimension must be in_features (MG0001); an input whose
+    /// features are not known yet (a Forward argument) learns them here.</summary>
+    public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)
+    {
+        var layer = ctx.Layer(node.Layer);
+        if (layer is null) return ctx.Unifier.NewShape();
+        var inDim = ctx.LayerDim(layer, InFeaturesArg(layer), "in");
+        var outDim = ctx.LayerDim(layer, OutFeaturesArg(layer), "out");
+        var x = inputs[0];
+        var last = ctx.Unifier.LastDim(x);
+        if (last is null)
+        {
+            ctx.Report(ShapeDiagnosticIds.LinearInput, node,
+                $"Linear layer '{layer.Name}' expects input […, {ctx.Unifier.Format(inDim)}] but {ShapeContext.DescribeArgument(node, 0)} is a scalar []", layer.Name);
+            return ctx.Unifier.NewShape();
+        }
+        if (ctx.Unifier.Unify(last, inDim) == Unification.Conflict)
+        {
+            ctx.Report(ShapeDiagnosticIds.LinearInput, node,
+                $"Linear layer '{layer.Name}' expects input […, {ctx.Unifier.Format(inDim)}] but {ShapeContext.DescribeArgument(node, 0)} has shape {ctx.Format(x)}", layer.Name);
+        }
+        return ctx.Unifier.WithLast(x, outDim);
     }
 
     public override string RuntimeShape(Node node, IReadOnlyList<string> inputShapes, EmitContext ctx)

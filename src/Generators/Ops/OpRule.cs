@@ -32,6 +32,13 @@ public abstract class OpRule
     /// <summary>The expression for the node's run-time shape (with guards), from its inputs' shape variables.</summary>
     public virtual string RuntimeShape(Node node, IReadOnlyList<string> inputShapes, EmitContext ctx) => inputShapes[0];
 
+    /// <summary>The compile-time shape rule: the output shape from the inputs' shapes, reporting a contradiction that is
+    /// certain through <see cref="ShapeContext.Report"/> (the analyzers turn it into a diagnostic). What cannot be
+    /// decided at compile time (symbolic dimensions) is left to <see cref="RuntimeShape"/>'s guard. Default: the shape of
+    /// the first input (element-wise ops with one input, activations, softmax).</summary>
+    public virtual SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)
+        => inputs.Count > 0 ? inputs[0] : ctx.Unifier.NewShape();
+
     /// <summary>Whether the node's value is a view (no storage of its own).</summary>
     public virtual bool IsView => false;
 

@@ -8,6 +8,7 @@ namespace ModelGen.Generators.Ops;
 public sealed class SumRule(bool mean) : OpRule
 {
     public override OpKind Kind => mean ? OpKind.Mean : OpKind.Sum;
+    public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs) => SymShape.Scalar;
     public override string RuntimeShape(Node node, IReadOnlyList<string> s, EmitContext ctx) => "global::ModelGen.Shape.Scalar";
 
     public override void EmitForward(EmitContext ctx, Node node)
@@ -24,6 +25,16 @@ public sealed class SumRule(bool mean) : OpRule
 public sealed class MseRule : OpRule
 {
     public override OpKind Kind => OpKind.Mse;
+
+    /// <summary>The target must have the prediction's shape (MG0010); the result is a scalar.</summary>
+    public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)
+    {
+        string p = ctx.Format(inputs[0]), t = ctx.Format(inputs[1]);
+        if (ctx.Unifier.Unify(inputs[0], inputs[1]) == Unification.Conflict)
+            ctx.Report(ShapeDiagnosticIds.MseTarget, node,
+                $"MseLoss needs a target of the prediction's shape but prediction {ShapeContext.DescribeArgument(node, 0)} has shape {p} and target {ShapeContext.DescribeArgument(node, 1)} has shape {t}");
+        return SymShape.Scalar;
+    }
     public override string RuntimeShape(Node node, IReadOnlyList<string> s, EmitContext ctx)
         => $"global::ModelGen.Ops.MseShape({s[0]}, {s[1]})";
 

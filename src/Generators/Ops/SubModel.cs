@@ -10,6 +10,13 @@ namespace ModelGen.Generators.Ops;
 public sealed class SubModelRule : OpRule
 {
     public override OpKind Kind => OpKind.SubModel;
+
+    /// <summary>The nested model's Forward, checked with these inputs and its constructor arguments.</summary>
+    public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)
+    {
+        var layer = ctx.Layer(node.Layer);
+        return layer is null ? ctx.Unifier.NewShape() : ctx.ApplyNested(node, layer, inputs, ctx.Scope.Resolve(layer));
+    }
     public override bool IsExternal => true;
 
     public override string RuntimeShape(Node node, IReadOnlyList<string> s, EmitContext ctx)
@@ -35,6 +42,21 @@ public sealed class SubModelRule : OpRule
 public sealed class BlockLoopRule : OpRule
 {
     public override OpKind Kind => OpKind.BlockLoop;
+
+    /// <summary>One block applied to h; as every later block gets the previous one's output, a block must keep h's
+    /// shape (MG0017, a warning: a list of one block would still run).</summary>
+    public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)
+    {
+        var layer = ctx.Layer(node.Layer);
+        if (layer is null) return ctx.Unifier.NewShape();
+        string before = ctx.Format(inputs[0]);
+        var output = ctx.ApplyNested(node, layer, inputs, ctx.Scope.Resolve(layer));
+        string after = ctx.Format(output);
+        if (ctx.Unifier.Unify(output, inputs[0]) == Unification.Conflict)
+            ctx.Report(ShapeDiagnosticIds.BlockListShape, node,
+                $"the blocks of '{layer.Name}' turn {before} into {after}, so every block after the first would get the wrong shape", layer.Name);
+        return output;
+    }
     public override bool IsExternal => true;
 
     public override string RuntimeShape(Node node, IReadOnlyList<string> s, EmitContext ctx)

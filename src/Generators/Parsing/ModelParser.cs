@@ -23,6 +23,12 @@ public static class ModelParser
     }
 
     public static ModelSpec Parse(INamedTypeSymbol type, SemanticModel semanticModel, CancellationToken cancellationToken)
+        => Parse(type, semanticModel, cancellationToken, null);
+
+    /// <summary>Parses like the generator does and, when <paramref name="trace"/> is given (the analyzers), also records
+    /// where each spec node came from and reads layers created in constructors (<c>fc = new Linear(width, width)</c>).
+    /// The generator passes no trace, so its specs and output do not depend on this.</summary>
+    public static ModelSpec Parse(INamedTypeSymbol type, SemanticModel semanticModel, CancellationToken cancellationToken, ParseTrace? trace)
     {
         var ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
         var containers = new List<ContainingTypeSpec>();
@@ -36,7 +42,7 @@ public static class ModelParser
             if (member is not IFieldSymbol and not IPropertySymbol) continue;
             if (!member.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == LayerAttributeName)) continue;
             var memberType = member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member).Type;
-            layers.Add(ParseLayer(member, memberType, semanticModel.Compilation, cancellationToken));
+            layers.Add(ParseLayer(type, member, memberType, semanticModel.Compilation, cancellationToken, trace));
         }
 
         bool hasUserConstructors = type.InstanceConstructors.Any(c => !c.IsImplicitlyDeclared);
@@ -48,7 +54,11 @@ public static class ModelParser
         {
             var syntax = forwardMethod.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) as MethodDeclarationSyntax;
             if (syntax is null) unsupported = "Forward has no source";
-            else forward = ParseForward(syntax);
+            else
+            {
+                forward = ParseForward(syntax, trace);
+                if (trace is not null) trace.Forward = syntax;
+            }
         }
         return new ModelSpec(ns, containers.ToEquatableArray(), Escape(type.Name), hasUserConstructors, layers.ToEquatableArray(), forward, unsupported);
     }
@@ -56,7 +66,7 @@ public static class ModelParser
     /// <summary>An identifier as it must be written in C# (keywords get an '@').</summary>
     public static string Escape(string name) => SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
-    private static LayerSpec ParseLayer(ISymbol member, ITypeSymbol memberType, Compilation compilation, CancellationToken ct)
+    private static LayerSpec ParseLayer(INamedTypeSymbol model, ISymbol member, ITypeSymbol memberType, Compilation compilation, CancellationToken ct, ParseTrace? trace)
     {
         var kind = LayerKind.Unsupported;
         string typeName = memberType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
@@ -78,53 +88,128 @@ public static class ModelParser
             PropertyDeclarationSyntax p => p.Initializer?.Value,
             _ => null,
         };
+        bool fromConstructor = false;
+        if (initializer is null && trace is not null)
+        {
+            initializer = ConstructorAssignment(model, member, ct);
+            fromConstructor = initializer is not null;
+        }
         ArgumentListSyntax? argList = initializer switch
         {
             ObjectCreationExpressionSyntax o => o.ArgumentList,
             ImplicitObjectCreationExpressionSyntax i => i.ArgumentList,
             _ => null,
         };
-        if (argList is not null && declarator is not null)
+        if (argList is not null && initializer is not null)
         {
-            var model = compilation.GetSemanticModel(declarator.SyntaxTree);
+            var semantic = compilation.GetSemanticModel(initializer.SyntaxTree);
             foreach (var arg in argList.Arguments)
-            {
-                var constant = model.GetConstantValue(arg.Expression, ct);
-                double? value = constant.HasValue && constant.Value is not null and not string and not bool
-                    ? System.Convert.ToDouble(constant.Value, System.Globalization.CultureInfo.InvariantCulture)
-                    : constant.HasValue && constant.Value is bool b ? (b ? 1 : 0) : null;
-                args.Add(new ArgSpec(arg.NameColon?.Name.Identifier.ValueText, arg.Expression.ToString(), value));
-            }
+                args.Add(new ArgSpec(arg.NameColon?.Name.Identifier.ValueText, arg.Expression.ToString(), Constant(semantic, arg.Expression, ct)));
         }
-        return new LayerSpec(Escape(member.Name), kind, typeName, args.ToEquatableArray());
+        var spec = new LayerSpec(Escape(member.Name), kind, typeName, args.ToEquatableArray());
+        if (trace is not null && declarator is not null)
+        {
+            var layerTrace = new LayerTrace(member, memberType, declarator, initializer, fromConstructor, argList);
+            if (initializer is not null && kind is LayerKind.Model or LayerKind.ModelList)
+                BindNestedConstructor(layerTrace, kind == LayerKind.Model ? memberType : ((INamedTypeSymbol)memberType).TypeArguments[0], compilation, ct);
+            trace.Layers[spec.Name] = layerTrace;
+            trace.Origins[spec] = declarator;
+        }
+        return spec;
     }
 
-    private static ForwardSpec ParseForward(MethodDeclarationSyntax method)
+    private static double? Constant(SemanticModel model, ExpressionSyntax expression, CancellationToken ct)
+    {
+        var constant = model.GetConstantValue(expression, ct);
+        return constant.HasValue && constant.Value is not null and not string and not bool
+            ? System.Convert.ToDouble(constant.Value, System.Globalization.CultureInfo.InvariantCulture)
+            : constant.HasValue && constant.Value is bool b ? (b ? 1 : 0) : null;
+    }
+
+    /// <summary>The value assigned to a layer field in an instance constructor (<c>fc = new Linear(w, w);</c> or
+    /// <c>this.fc = ...</c>), the first one found.</summary>
+    private static ExpressionSyntax? ConstructorAssignment(INamedTypeSymbol model, ISymbol member, CancellationToken ct)
+    {
+        foreach (var ctor in model.InstanceConstructors)
+            foreach (var reference in ctor.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(ct) is not ConstructorDeclarationSyntax syntax) continue;
+                var body = (SyntaxNode?)syntax.Body ?? syntax.ExpressionBody;
+                if (body is null) continue;
+                foreach (var assign in body.DescendantNodes().OfType<AssignmentExpressionSyntax>())
+                {
+                    if (!assign.IsKind(SyntaxKind.SimpleAssignmentExpression)) continue;
+                    if (MemberName(assign.Left) == member.Name) return assign.Right;
+                }
+            }
+        return null;
+    }
+
+    /// <summary>For a nested model (or the blocks of a LayerList): the <c>new Block(...)</c> that creates it and which
+    /// argument each of its constructor's parameters gets (defaults included), so the shape checker can see the
+    /// nested model's symbolic dimensions as the caller's values.</summary>
+    private static void BindNestedConstructor(LayerTrace layer, ITypeSymbol modelType, Compilation compilation, CancellationToken ct)
+    {
+        var semantic = compilation.GetSemanticModel(layer.Initializer!.SyntaxTree);
+        foreach (var node in layer.Initializer!.DescendantNodesAndSelf())
+        {
+            if (node is not BaseObjectCreationExpressionSyntax creation) continue;
+            if (!SymbolEqualityComparer.Default.Equals(semantic.GetTypeInfo(creation, ct).Type, modelType)) continue;
+            if (semantic.GetSymbolInfo(creation, ct).Symbol is not IMethodSymbol ctor) return;
+            layer.NestedCreation = creation;
+            var arguments = creation.ArgumentList?.Arguments ?? default;
+            for (int p = 0; p < ctor.Parameters.Length; p++)
+            {
+                var parameter = ctor.Parameters[p];
+                if (parameter.IsParams) break;
+                ArgumentSyntax? arg = arguments.FirstOrDefault(a => a.NameColon?.Name.Identifier.ValueText == parameter.Name)
+                    ?? (p < arguments.Count && arguments[p].NameColon is null ? arguments[p] : null);
+                if (arg is not null)
+                    layer.NestedBindings[parameter.Name] = new ArgSpec(parameter.Name, arg.Expression.ToString(), Constant(semantic, arg.Expression, ct));
+                else if (parameter.HasExplicitDefaultValue && parameter.ExplicitDefaultValue is not null and not string)
+                {
+                    var value = parameter.ExplicitDefaultValue is bool b ? (b ? 1 : 0)
+                        : System.Convert.ToDouble(parameter.ExplicitDefaultValue, System.Globalization.CultureInfo.InvariantCulture);
+                    layer.NestedBindings[parameter.Name] = new ArgSpec(parameter.Name, value.ToString(System.Globalization.CultureInfo.InvariantCulture), value);
+                }
+            }
+            return;
+        }
+    }
+
+    private static ForwardSpec ParseForward(MethodDeclarationSyntax method, ParseTrace? trace)
     {
         var parameters = method.ParameterList.Parameters.Select(p => Escape(p.Identifier.ValueText)).ToEquatableArray();
         var body = new List<StatementSpec>();
-        if (method.ExpressionBody is { } arrow) body.Add(new StatementSpec(StatementKind.Return, "", ParseExpression(arrow.Expression), "", EquatableArray<StatementSpec>.Empty));
-        else if (method.Body is { } block) body.AddRange(block.Statements.Select(ParseStatement));
-        return new ForwardSpec(parameters, body.ToEquatableArray());
+        if (method.ExpressionBody is { } arrow) body.Add(Record(trace, new StatementSpec(StatementKind.Return, "", ParseExpression(arrow.Expression, trace), "", EquatableArray<StatementSpec>.Empty), arrow));
+        else if (method.Body is { } block) body.AddRange(block.Statements.Select(st => ParseStatement(st, trace)));
+        return Record(trace, new ForwardSpec(parameters, body.ToEquatableArray()), method);
     }
 
-    private static StatementSpec ParseStatement(StatementSyntax statement)
+    private static T Record<T>(ParseTrace? trace, T spec, SyntaxNode syntax) where T : class
+    {
+        if (trace is not null) trace.Origins[spec] = syntax;
+        return spec;
+    }
+
+    private static StatementSpec ParseStatement(StatementSyntax statement, ParseTrace? trace)
     {
         var none = EquatableArray<StatementSpec>.Empty;
         switch (statement)
         {
             case LocalDeclarationStatementSyntax { Declaration.Variables.Count: 1 } local
                 when local.Declaration.Variables[0].Initializer is { } init:
-                return new StatementSpec(StatementKind.Assign, local.Declaration.Variables[0].Identifier.ValueText, ParseExpression(init.Value), "", none);
+                return Record(trace, new StatementSpec(StatementKind.Assign, local.Declaration.Variables[0].Identifier.ValueText, ParseExpression(init.Value, trace), "", none), statement);
             case ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.SimpleAssignmentExpression, Left: IdentifierNameSyntax target } assign }:
-                return new StatementSpec(StatementKind.Assign, target.Identifier.ValueText, ParseExpression(assign.Right), "", none);
+                return Record(trace, new StatementSpec(StatementKind.Assign, target.Identifier.ValueText, ParseExpression(assign.Right, trace), "", none), statement);
             case ReturnStatementSyntax { Expression: { } value }:
-                return new StatementSpec(StatementKind.Return, "", ParseExpression(value), "", none);
+                return Record(trace, new StatementSpec(StatementKind.Return, "", ParseExpression(value, trace), "", none), statement);
             case ForEachStatementSyntax loop when MemberName(loop.Expression) is { } collection:
-                var inner = loop.Statement is BlockSyntax b ? b.Statements.Select(ParseStatement) : new[] { ParseStatement(loop.Statement) };
-                return new StatementSpec(StatementKind.Foreach, loop.Identifier.ValueText, null, collection, inner.ToEquatableArray());
+                var inner = loop.Statement is BlockSyntax b ? b.Statements.Select(st => ParseStatement(st, trace)) : new[] { ParseStatement(loop.Statement, trace) };
+                return Record(trace, new StatementSpec(StatementKind.Foreach, loop.Identifier.ValueText, null, collection, inner.ToEquatableArray()), statement);
             default:
-                return new StatementSpec(StatementKind.Assign, "", ExpressionSpec.Unsupported(Describe(statement)), "", none);
+                var unsupported = Record(trace, ExpressionSpec.Unsupported(Describe(statement)), statement);
+                return Record(trace, new StatementSpec(StatementKind.Assign, "", unsupported, "", none), statement);
         }
     }
 
@@ -141,15 +226,20 @@ public static class ModelParser
         _ => null,
     };
 
-    public static ExpressionSpec ParseExpression(ExpressionSyntax expression)
+    public static ExpressionSpec ParseExpression(ExpressionSyntax expression) => ParseExpression(expression, null);
+
+    private static ExpressionSpec ParseExpression(ExpressionSyntax expression, ParseTrace? trace)
+        => Record(trace, ParseExpressionCore(expression, trace), expression);
+
+    private static ExpressionSpec ParseExpressionCore(ExpressionSyntax expression, ParseTrace? trace)
     {
         var none = EquatableArray<ExpressionSpec>.Empty;
         switch (expression)
         {
             case ParenthesizedExpressionSyntax p:
-                return ParseExpression(p.Expression);
+                return ParseExpression(p.Expression, trace);
             case CastExpressionSyntax c when c.Expression is LiteralExpressionSyntax:
-                return ParseExpression(c.Expression);
+                return ParseExpression(c.Expression, trace);
             case IdentifierNameSyntax id:
                 return new ExpressionSpec(ExpressionKind.Variable, id.Identifier.ValueText, none);
             case MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: var thisName }:
@@ -161,15 +251,15 @@ public static class ModelParser
             case LiteralExpressionSyntax { RawKind: (int)SyntaxKind.FalseLiteralExpression }:
                 return new ExpressionSpec(ExpressionKind.Number, "false", none, 0);
             case PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.UnaryMinusExpression } neg:
-                var operand = ParseExpression(neg.Operand);
+                var operand = ParseExpression(neg.Operand, trace);
                 return operand.Kind == ExpressionKind.Number
                     ? operand with { Number = -operand.Number, Name = "-" + operand.Name }
                     : new ExpressionSpec(ExpressionKind.Negate, "-", new[] { operand }.ToEquatableArray());
             case BinaryExpressionSyntax bin when bin.Kind() is SyntaxKind.AddExpression or SyntaxKind.SubtractExpression or SyntaxKind.MultiplyExpression or SyntaxKind.DivideExpression:
                 return new ExpressionSpec(ExpressionKind.Binary, bin.OperatorToken.Text,
-                    new[] { ParseExpression(bin.Left), ParseExpression(bin.Right) }.ToEquatableArray());
+                    new[] { ParseExpression(bin.Left, trace), ParseExpression(bin.Right, trace) }.ToEquatableArray());
             case InvocationExpressionSyntax call:
-                var args = call.ArgumentList.Arguments.Select(a => ParseExpression(a.Expression) with { ArgName = a.NameColon?.Name.Identifier.ValueText }).ToEquatableArray();
+                var args = call.ArgumentList.Arguments.Select(a => Record(trace, ParseExpression(a.Expression, trace) with { ArgName = a.NameColon?.Name.Identifier.ValueText }, a.Expression)).ToEquatableArray();
                 switch (call.Expression)
                 {
                     case IdentifierNameSyntax fn:
@@ -179,11 +269,55 @@ public static class ModelParser
                     case MemberAccessExpressionSyntax { Expression: IdentifierNameSyntax { Identifier.ValueText: "Module" }, Name: var staticName }:
                         return new ExpressionSpec(ExpressionKind.Function, staticName.Identifier.ValueText, args);
                     case MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Reshape" or "View" } reshape:
-                        var target = ParseExpression(reshape.Expression);
+                        var target = ParseExpression(reshape.Expression, trace);
                         return new ExpressionSpec(ExpressionKind.Method, "Reshape", new[] { target }.Concat(args).ToEquatableArray());
                 }
                 break;
         }
         return ExpressionSpec.Unsupported(Describe(expression));
     }
+}
+
+/// <summary>What the analyzers learn while parsing beyond the spec (the generator never creates one): the syntax each spec
+/// node came from (by reference: specs are value-equal records) and how each layer was declared and created.</summary>
+public sealed class ParseTrace
+{
+    public Dictionary<object, SyntaxNode> Origins { get; } = new(ReferenceComparer.Instance);
+    public Dictionary<string, LayerTrace> Layers { get; } = new();
+    public MethodDeclarationSyntax? Forward { get; set; }
+
+    private sealed class ReferenceComparer : IEqualityComparer<object>
+    {
+        public static readonly ReferenceComparer Instance = new();
+        public new bool Equals(object? x, object? y) => ReferenceEquals(x, y);
+        public int GetHashCode(object obj) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
+    }
+}
+
+/// <summary>A [Layer] member's declaration and creation (initializer or constructor assignment).</summary>
+public sealed class LayerTrace
+{
+    public LayerTrace(ISymbol member, ITypeSymbol type, SyntaxNode declaration, ExpressionSyntax? initializer, bool fromConstructor, ArgumentListSyntax? arguments)
+    {
+        Member = member;
+        Type = type;
+        Declaration = declaration;
+        Initializer = initializer;
+        FromConstructor = fromConstructor;
+        Arguments = arguments;
+    }
+
+    public ISymbol Member { get; }
+    public ITypeSymbol Type { get; }
+    /// <summary>The field's variable declarator or the property declaration.</summary>
+    public SyntaxNode Declaration { get; }
+    /// <summary>The value the layer gets: the initializer, or the right side of its constructor assignment.</summary>
+    public ExpressionSyntax? Initializer { get; }
+    public bool FromConstructor { get; }
+    /// <summary>The arguments of the layer's own creation (<c>new Linear(a, b)</c>), when it is one.</summary>
+    public ArgumentListSyntax? Arguments { get; }
+    /// <summary>Nested models and LayerLists: the <c>new Block(...)</c> that creates the (element) model.</summary>
+    public BaseObjectCreationExpressionSyntax? NestedCreation { get; set; }
+    /// <summary>Nested models and LayerLists: the nested model's constructor parameters → the arguments they get.</summary>
+    public Dictionary<string, ArgSpec> NestedBindings { get; } = new();
 }
