@@ -133,7 +133,7 @@ public static class ModelEmitter
             var rule = OpRule.For(n.Kind);
             w.Line($"public {T} v{n.Id} = null!;{(n.Kind == OpKind.Input ? $" // {n.Layer}" : "")}");
             if (n.Kind != OpKind.Input) w.Line($"public {T} g{n.Id} = null!;");
-            foreach (var extra in rule.PlanTensors(n)) w.Line($"public {T} {extra} = null!;");
+            foreach (var extra in rule.PlanTensors(n)) w.Line($"public {T} {extra.Name} = null!;");
             if (rule.IsView && OpRule.For(graph[n.Inputs[0]].Kind).IsExternal)
             {
                 w.Line($"public {S} s{n.Id} = null!;");
@@ -188,7 +188,7 @@ public static class ModelEmitter
             if (n.Kind == OpKind.Linear && n.FusedActivation is not null) continue; // writes straight into its activation's tensor
             if (!rule.IsExternal) w.Line($"p.v{n.Id} = arena.Add(s{n.Id});");
             w.Line($"p.g{n.Id} = arena.Add(s{n.Id});");
-            foreach (var extra in rule.PlanTensors(n)) w.Line($"p.{extra} = arena.Add(s{n.Id});");
+            foreach (var extra in rule.PlanTensors(n)) w.Line($"p.{extra.Name} = arena.Add({extra.Shape ?? $"s{n.Id}"});");
         }
         for (int i = 0; i < inputs.Count; i++) w.Line($"p.gi{i} = arena.Add({inputs[i]});");
         w.Line($"p.probs = arena.Add(s{outNode.Id});");

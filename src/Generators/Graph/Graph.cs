@@ -26,6 +26,10 @@ public enum OpKind
     Mse,
     SubModel,
     BlockLoop,
+    Embedding,
+    LayerNorm,
+    Attention,
+    FirstToken,
 }
 
 /// <summary>One SSA value of the forward graph: the op that makes it, its inputs and attributes.</summary>

@@ -167,6 +167,34 @@ public static class GraphBuilder
             return node.Id;
         }
 
+        /// <summary>Attention(query, key, value, mask, heads): four tensors and the head count (a number or a field/local
+        /// holding an int, emitted as written).</summary>
+        private int? Attention(ExpressionSpec e)
+        {
+            if (e.Args.Count != 5)
+            {
+                _g.Error("Attention takes (query, key, value, mask, heads)", e);
+                return null;
+            }
+            var inputs = new List<int>();
+            for (int i = 0; i < 4; i++)
+            {
+                if (Lower(e.Args[i]) is not int v) return null;
+                inputs.Add(v);
+            }
+            var heads = e.Args[4];
+            if (heads.Kind is not (ExpressionKind.Number or ExpressionKind.Variable))
+            {
+                _g.Error("Attention's head count must be a number or a field holding it", e);
+                return null;
+            }
+            var n = _g.Add(OpKind.Attention, inputs.ToArray());
+            n.Origin = e;
+            n.Layer = heads.Kind == ExpressionKind.Number ? ((long)heads.Number).ToString(CultureInfo.InvariantCulture) : "this." + heads.Name;
+            n.Shape = _g[inputs[0]].Shape;
+            return n.Id;
+        }
+
         private int? Elementwise(OpKind kind, ExpressionSpec arg, ExpressionSpec origin)
         {
             if (Lower(arg) is not int x) return null;
@@ -178,6 +206,7 @@ public static class GraphBuilder
 
         private int? Function(ExpressionSpec e)
         {
+            if (e.Name == "Attention") return Attention(e);
             int arity = e.Name == "MseLoss" ? 2 : 1;
             var positional = e.Args.Where(a => a.ArgName is null || a.ArgName is "x" or "prediction" or "target").ToList();
             if (positional.Count < arity)
@@ -205,6 +234,14 @@ public static class GraphBuilder
                         var n = _g.Add(e.Name == "Sum" ? OpKind.Sum : OpKind.Mean, x);
                         n.Origin = e;
                         n.Shape = new string[0];
+                        return n.Id;
+                    }
+                case "FirstToken":
+                    {
+                        if (Lower(positional[0]) is not int x) return null;
+                        var n = _g.Add(OpKind.FirstToken, x);
+                        n.Origin = e;
+                        n.Shape = new[] { "B", "?" };
                         return n.Id;
                     }
                 case "Flatten":
@@ -259,6 +296,15 @@ public static class GraphBuilder
                         n.Layer = layer.Name;
                         n.Origin = e;
                         n.Shape = _g[inputs[0]].Shape;
+                        return n.Id;
+                    }
+                case LayerKind.Embedding when inputs.Count == 1:
+                case LayerKind.LayerNorm when inputs.Count == 1:
+                    {
+                        var n = _g.Add(layer.Kind == LayerKind.Embedding ? OpKind.Embedding : OpKind.LayerNorm, inputs[0]);
+                        n.Layer = layer.Name;
+                        n.Origin = e;
+                        n.Shape = layer.Kind == LayerKind.LayerNorm ? _g[inputs[0]].Shape : _g[inputs[0]].Shape.Concat(new[] { "?" }).ToArray();
                         return n.Id;
                     }
                 case LayerKind.Model when inputs.Count >= 1:

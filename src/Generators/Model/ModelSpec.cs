@@ -22,6 +22,8 @@ public enum LayerKind
     Dropout,
     Model,
     ModelList,
+    Embedding,
+    LayerNorm,
     Unsupported,
 }
 

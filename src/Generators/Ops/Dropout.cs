@@ -9,7 +9,7 @@ namespace ModelGen.Generators.Ops;
 public sealed class DropoutRule : OpRule
 {
     public override OpKind Kind => OpKind.Dropout;
-    public override IEnumerable<string> PlanTensors(Node node) => new[] { $"m{node.Id}" };
+    public override IEnumerable<(string Name, string? Shape)> PlanTensors(Node node) => new[] { ($"m{node.Id}", (string?)null) };
 
     public override void EmitForward(EmitContext ctx, Node node)
     {

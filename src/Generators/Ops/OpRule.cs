@@ -46,7 +46,8 @@ public abstract class OpRule
     public virtual bool IsExternal => false;
 
     /// <summary>Extra per-plan tensors the op needs (e.g. dropout masks), as (field name, shape expression).</summary>
-    public virtual IEnumerable<string> PlanTensors(Node node) => Array.Empty<string>();
+    /// <summary>Extra per-plan tensors the op keeps for its backward: (field name, shape expression; null = the node's shape).</summary>
+    public virtual IEnumerable<(string Name, string? Shape)> PlanTensors(Node node) => Array.Empty<(string, string?)>();
 
     public virtual void EmitForward(EmitContext ctx, Node node) => throw new InvalidOperationException($"{Kind} has no standalone forward");
 
@@ -80,6 +81,10 @@ public abstract class OpRule
         [OpKind.Mse] = new MseRule(),
         [OpKind.SubModel] = new SubModelRule(),
         [OpKind.BlockLoop] = new BlockLoopRule(),
+        [OpKind.Embedding] = new EmbeddingRule(),
+        [OpKind.LayerNorm] = new LayerNormRule(),
+        [OpKind.Attention] = new AttentionRule(),
+        [OpKind.FirstToken] = new FirstTokenRule(),
     };
 
     public static OpRule For(OpKind kind) => Rules[kind];

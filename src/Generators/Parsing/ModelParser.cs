@@ -73,6 +73,8 @@ public static class ModelParser
         string original = memberType.OriginalDefinition.ToDisplayString();
         if (original == "ModelGen.Linear") kind = LayerKind.Linear;
         else if (original == "ModelGen.Dropout") kind = LayerKind.Dropout;
+        else if (original == "ModelGen.Embedding") kind = LayerKind.Embedding;
+        else if (original == "ModelGen.LayerNorm") kind = LayerKind.LayerNorm;
         else if (original == "ModelGen.LayerList<T>" && memberType is INamedTypeSymbol { TypeArguments.Length: 1 } list)
         {
             kind = LayerKind.ModelList;

@@ -176,6 +176,13 @@ public abstract class Module : ILayer, IDisposable
     /// <summary>Flattens all dimensions but the first (batch): [B, ...] → [B, N].</summary>
     protected static Tensor Flatten(Tensor x) => throw Dsl.OutsideForward(nameof(Flatten));
 
+    /// <summary>Multi-head self-attention of [batch, seq, hidden] query, key and value with a [batch, seq] padding mask
+    /// (1 = attend, 0 = padding): softmax(QKᵀ/√d + (1 − mask)·(−10000))·V per head.</summary>
+    protected static Tensor Attention(Tensor query, Tensor key, Tensor value, Tensor mask, int heads) => throw Dsl.OutsideForward(nameof(Attention));
+
+    /// <summary>The first position of each sequence: [batch, seq, hidden] → [batch, hidden].</summary>
+    protected static Tensor FirstToken(Tensor x) => throw Dsl.OutsideForward(nameof(FirstToken));
+
     /// <summary>Mean squared error, a scalar.</summary>
     protected static Tensor MseLoss(Tensor prediction, Tensor target) => throw Dsl.OutsideForward(nameof(MseLoss));
 }

@@ -34,6 +34,32 @@ public sealed class ModuleBinder
         return p;
     }
 
+    /// <summary>Creates a parameter initialised from N(0, std²) (Box–Muller on the same seeded stream).</summary>
+    public Parameter NormalParameter(string name, Shape shape, double std, int? zeroRow = null)
+    {
+        var values = new double[shape.Count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            _rngState = Rng.Mix(_rngState);
+            double u1 = 1 - (_rngState >> 11) * (1.0 / (1UL << 53));
+            _rngState = Rng.Mix(_rngState);
+            double u2 = (_rngState >> 11) * (1.0 / (1UL << 53));
+            values[i] = std * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+        }
+        if (zeroRow is int row && shape.Rank == 2) Array.Clear(values, row * shape[1], shape[1]);
+        var p = new Parameter(name, Tensor.From<double>(values, shape, DType, Device));
+        _parameters.Add(p);
+        return p;
+    }
+
+    /// <summary>Creates a parameter filled with one value (LayerNorm: weight 1, bias 0).</summary>
+    public Parameter ConstantParameter(string name, Shape shape, double value)
+    {
+        var p = new Parameter(name, Tensor.From<double>(Enumerable.Repeat(value, shape.Count).ToArray(), shape, DType, Device));
+        _parameters.Add(p);
+        return p;
+    }
+
     public void Layer(string name, ILayer? layer)
     {
         if (layer is null) throw new InvalidOperationException($"Layer '{name}' is null when its model is bound: assign it in a field initializer or constructor.");

@@ -14,7 +14,7 @@ public sealed class ShapeMismatchException(string message) : ArgumentException(m
 /// launcher of emitted element-wise kernels. Engine-specific work happens below this line.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static unsafe class Ops
+public static unsafe partial class Ops
 {
     public static void Fill(Tensor t, double value)
     {

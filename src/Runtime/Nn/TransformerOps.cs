@@ -1,0 +1,299 @@
+using System.Numerics;
+using ModelGen.Cpu;
+
+namespace ModelGen;
+
+/// <summary>Runtime routines of the transformer ops (CPU engine): embedding lookup, LayerNorm, multi-head attention
+/// and first-token pooling, each with its backward. Reductions accumulate in double.</summary>
+public static unsafe partial class Ops
+{
+    // ---------------- Embedding ----------------
+
+    public static Shape EmbeddingShape(Shape ids, Embedding layer) => new([.. ids.Dims, layer.Dim]);
+
+    /// <summary>y[i] = W[ids[i]]; ids outside the table raise an error naming the position.</summary>
+    public static void EmbeddingForward<T>(Embedding layer, Tensor ids, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        KernelStats.Record("embedding");
+        RequireCpu(ids, "Embedding");
+        T* w = layer.Weight.Value.Ptr<T>(), o = y.Ptr<T>();
+        T* idv = ids.Ptr<T>();
+        int dim = layer.Dim;
+        for (int i = 0; i < ids.Count; i++)
+        {
+            int id = TokenId(idv[i], i, ids.Shape, layer);
+            new ReadOnlySpan<T>(w + (long)id * dim, dim).CopyTo(new Span<T>(o + (long)i * dim, dim));
+        }
+    }
+
+    /// <summary>dW[ids[i]] += dy[i] (rows of the padding index get no gradient, as in PyTorch).</summary>
+    public static void EmbeddingBackward<T>(Embedding layer, Tensor ids, Tensor dy) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!layer.Weight.RequiresGrad) return;
+        KernelStats.Record("embedding-backward");
+        T* g = layer.Weight.Grad.Ptr<T>(), d = dy.Ptr<T>();
+        T* idv = ids.Ptr<T>();
+        int dim = layer.Dim;
+        for (int i = 0; i < ids.Count; i++)
+        {
+            int id = TokenId(idv[i], i, ids.Shape, layer);
+            if (id == layer.PaddingIndex) continue;
+            T* row = g + (long)id * dim, src = d + (long)i * dim;
+            for (int c = 0; c < dim; c++) row[c] += src[c];
+        }
+    }
+
+    private static int TokenId<T>(T value, int index, Shape shape, Embedding layer) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double v = double.CreateTruncating(value);
+        int id = (int)v;
+        if (id != v || (uint)id >= (uint)layer.Count)
+        {
+            var position = shape.Rank == 2 ? $"({index / shape[1]}, {index % shape[1]})" : index.ToString();
+            throw new ArgumentOutOfRangeException(nameof(value), $"{layer.Name}: token id {v} at position {position} is outside the vocabulary of {layer.Count}.");
+        }
+        return id;
+    }
+
+    // ---------------- LayerNorm ----------------
+
+    public static Shape LayerNormShape(Shape x, LayerNorm layer)
+    {
+        if (x.Rank == 0 || x.Last != layer.Dim)
+            throw new ShapeMismatchException($"{layer.Name} ({layer}) expects input [*, {layer.Dim}] but got {x}.");
+        return x;
+    }
+
+    /// <summary>y = (x − mean)·rstd·w + b per row; keeps mean and rstd (per row) for the backward.</summary>
+    public static void LayerNormForward<T>(LayerNorm layer, Tensor x, Tensor y, Tensor stats) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        KernelStats.Record("layer-norm");
+        RequireCpu(x, "LayerNorm");
+        int rows = x.Shape.Rows, n = layer.Dim;
+        T* xp = x.Ptr<T>(), yp = y.Ptr<T>(), s = stats.Ptr<T>(), w = layer.Weight.Value.Ptr<T>(), b = layer.Bias.Value.Ptr<T>();
+        for (int r = 0; r < rows; r++)
+        {
+            T* xr = xp + (long)r * n, yr = yp + (long)r * n;
+            double sum = 0;
+            for (int c = 0; c < n; c++) sum += double.CreateTruncating(xr[c]);
+            double mean = sum / n, var = 0;
+            for (int c = 0; c < n; c++)
+            {
+                double d = double.CreateTruncating(xr[c]) - mean;
+                var += d * d;
+            }
+            double rstd = 1 / Math.Sqrt(var / n + layer.Eps);
+            T tm = T.CreateTruncating(mean), tr = T.CreateTruncating(rstd);
+            for (int c = 0; c < n; c++) yr[c] = (xr[c] - tm) * tr * w[c] + b[c];
+            s[2 * r] = tm;
+            s[2 * r + 1] = tr;
+        }
+    }
+
+    /// <summary>
+    /// LayerNorm backward (llm.c): with x̂ = (x − mean)·rstd and g = w ⊙ dy,
+    ///   dx (+)= rstd · (g − mean(g) − x̂ · mean(g ⊙ x̂)),  dw += Σ_rows dy ⊙ x̂,  db += Σ_rows dy.
+    /// </summary>
+    public static void LayerNormBackward<T>(LayerNorm layer, Tensor x, Tensor dy, Tensor stats, Tensor? dx, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        KernelStats.Record("layer-norm-backward");
+        int rows = x.Shape.Rows, n = layer.Dim;
+        T* xp = x.Ptr<T>(), g = dy.Ptr<T>(), s = stats.Ptr<T>(), w = layer.Weight.Value.Ptr<T>();
+        T* dw = layer.Weight.RequiresGrad ? layer.Weight.Grad.Ptr<T>() : null;
+        T* db = layer.Bias.RequiresGrad ? layer.Bias.Grad.Ptr<T>() : null;
+        T* dxp = dx is null ? null : dx.Ptr<T>();
+        for (int r = 0; r < rows; r++)
+        {
+            T* xr = xp + (long)r * n, gr = g + (long)r * n;
+            T mean = s[2 * r], rstd = s[2 * r + 1];
+            double sumG = 0, sumGx = 0;
+            for (int c = 0; c < n; c++)
+            {
+                T xhat = (xr[c] - mean) * rstd;
+                T wg = w[c] * gr[c];
+                sumG += double.CreateTruncating(wg);
+                sumGx += double.CreateTruncating(wg * xhat);
+                if (dw != null) dw[c] += gr[c] * xhat;
+                if (db != null) db[c] += gr[c];
+            }
+            if (dxp == null) continue;
+            T meanG = T.CreateTruncating(sumG / n), meanGx = T.CreateTruncating(sumGx / n);
+            T* dr = dxp + (long)r * n;
+            for (int c = 0; c < n; c++)
+            {
+                T xhat = (xr[c] - mean) * rstd;
+                T v = rstd * (w[c] * gr[c] - meanG - xhat * meanGx);
+                dr[c] = accumulate ? dr[c] + v : v;
+            }
+        }
+    }
+
+    // ---------------- multi-head self-attention ----------------
+
+    public static Shape AttentionShape(Shape q, Shape k, Shape v, Shape? mask, int heads)
+    {
+        if (q.Rank != 3 || !q.Equals(k) || !q.Equals(v))
+            throw new ShapeMismatchException($"Attention needs query, key and value of one shape [batch, seq, hidden]; got {q}, {k}, {v}.");
+        if (heads <= 0 || q[2] % heads != 0)
+            throw new ShapeMismatchException($"Attention: {heads} heads do not divide the hidden size {q[2]}.");
+        if (mask is not null && (mask.Rank != 2 || mask[0] != q[0] || mask[1] != q[1]))
+            throw new ShapeMismatchException($"Attention: the padding mask must be [batch, seq] = [{q[0]}, {q[1]}] but is {mask}.");
+        return q;
+    }
+
+    public static Shape AttentionProbsShape(Shape q, int heads) => new(q[0], heads, q[1], q[1]);
+
+    /// <summary>
+    /// ctx = softmax(Q_h·K_hᵀ/√d + (1 − mask)·(−10000)) · V_h for every batch and head, with the heads read and written
+    /// in place in [batch, seq, hidden] (strided GEMMs, no split or merge copies). Keeps the probabilities for the backward.
+    /// </summary>
+    public static void AttentionForward<T>(Tensor q, Tensor k, Tensor v, Tensor? mask, int heads, Tensor probs, Tensor ctx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        KernelStats.Record("attention");
+        RequireCpu(q, "Attention");
+        var body = new AttentionBody<T>
+        {
+            Q = q.Ptr<T>(), K = k.Ptr<T>(), V = v.Ptr<T>(), Mask = mask is null ? null : mask.Ptr<T>(), P = probs.Ptr<T>(), C = ctx.Ptr<T>(),
+            Seq = q.Shape[1], Hidden = q.Shape[2], Heads = heads, Backward = false,
+        };
+        CpuParallel.For(q.Shape[0] * heads, 1, ref body);
+    }
+
+    /// <summary>
+    /// Backward of attention, per batch and head (P the stored probabilities, s = 1/√d):
+    ///   dV_h (+)= Pᵀ·dC_h;  dP = dC_h·V_hᵀ;  dS = P ⊙ (dP − Σ_j dP⊙P) · s;  dQ_h (+)= dS·K_h;  dK_h (+)= dSᵀ·Q_h.
+    /// </summary>
+    public static void AttentionBackward<T>(Tensor q, Tensor k, Tensor v, Tensor probs, Tensor dctx, int heads,
+        Tensor? dq, bool accQ, Tensor? dk, bool accK, Tensor? dv, bool accV)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        KernelStats.Record("attention-backward");
+        int batch = q.Shape[0], seq = q.Shape[1];
+        var scratch = AttentionScratch<T>.Get((long)batch * heads * seq * seq);
+        var body = new AttentionBody<T>
+        {
+            Q = q.Ptr<T>(), K = k.Ptr<T>(), V = v.Ptr<T>(), P = probs.Ptr<T>(), C = dctx.Ptr<T>(), Scratch = scratch,
+            DQ = dq is null ? null : dq.Ptr<T>(), DK = dk is null ? null : dk.Ptr<T>(), DV = dv is null ? null : dv.Ptr<T>(),
+            AccQ = accQ, AccK = accK, AccV = accV,
+            Seq = seq, Hidden = q.Shape[2], Heads = heads, Backward = true,
+        };
+        CpuParallel.For(batch * heads, 1, ref body);
+    }
+
+    private struct AttentionBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* Q, K, V, Mask, P, C, Scratch, DQ, DK, DV;
+        public int Seq, Hidden, Heads;
+        public bool Backward, AccQ, AccK, AccV;
+
+        public readonly void Execute(int start, int end)
+        {
+            int d = Hidden / Heads;
+            T scale = T.CreateTruncating(1 / Math.Sqrt(d));
+            for (int bh = start; bh < end; bh++)
+            {
+                int b = bh / Heads, h = bh % Heads;
+                long offset = (long)b * Seq * Hidden + h * d;
+                T* q = Q + offset, k = K + offset, v = V + offset, c = C + offset;
+                T* p = P + (long)bh * Seq * Seq;
+                if (!Backward)
+                {
+                    // S = Q·Kᵀ (NT), scaled, masked, softmax in place; C = P·V (NN)
+                    CpuGemm.Run(q, Hidden, false, k, Hidden, true, p, Seq, Seq, Seq, d, false, default(NoEpilogue<T>));
+                    T* mask = Mask == null ? null : Mask + (long)b * Seq;
+                    for (int i = 0; i < Seq; i++)
+                    {
+                        T* row = p + (long)i * Seq;
+                        T max = T.NegativeInfinity;
+                        for (int j = 0; j < Seq; j++)
+                        {
+                            T s = row[j] * scale;
+                            if (mask != null) s += (T.One - mask[j]) * T.CreateTruncating(-10000.0);
+                            row[j] = s;
+                            if (s > max) max = s;
+                        }
+                        double sum = 0;
+                        for (int j = 0; j < Seq; j++)
+                        {
+                            T e = T.Exp(row[j] - max);
+                            row[j] = e;
+                            sum += double.CreateTruncating(e);
+                        }
+                        T inv = T.CreateTruncating(1 / sum);
+                        for (int j = 0; j < Seq; j++) row[j] *= inv;
+                    }
+                    CpuGemm.Run(p, Seq, false, v, Hidden, false, c, Hidden, Seq, d, Seq, false, default(NoEpilogue<T>));
+                    continue;
+                }
+                if (DV != null) CpuGemm.Run(p, Seq, true, c, Hidden, false, DV + offset, Hidden, Seq, d, Seq, AccV, default(NoEpilogue<T>));
+                T* dp = Scratch + (long)bh * Seq * Seq;
+                CpuGemm.Run(c, Hidden, false, v, Hidden, true, dp, Seq, Seq, Seq, d, false, default(NoEpilogue<T>));
+                for (int i = 0; i < Seq; i++)
+                {
+                    T* pr = p + (long)i * Seq, dr = dp + (long)i * Seq;
+                    double dot = 0;
+                    for (int j = 0; j < Seq; j++) dot += double.CreateTruncating(pr[j] * dr[j]);
+                    T td = T.CreateTruncating(dot);
+                    for (int j = 0; j < Seq; j++) dr[j] = pr[j] * (dr[j] - td) * scale;
+                }
+                if (DQ != null) CpuGemm.Run(dp, Seq, false, k, Hidden, false, DQ + offset, Hidden, Seq, d, Seq, AccQ, default(NoEpilogue<T>));
+                if (DK != null) CpuGemm.Run(dp, Seq, true, q, Hidden, false, DK + offset, Hidden, Seq, d, Seq, AccK, default(NoEpilogue<T>));
+            }
+        }
+    }
+
+    private static class AttentionScratch<T> where T : unmanaged
+    {
+        private static T* _buffer;
+        private static long _capacity;
+
+        public static T* Get(long count)
+        {
+            if (count > _capacity)
+            {
+                if (_buffer != null) System.Runtime.InteropServices.NativeMemory.AlignedFree(_buffer);
+                _buffer = (T*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(count * sizeof(T)), 64);
+                _capacity = count;
+            }
+            return _buffer;
+        }
+    }
+
+    // ---------------- first-token pooling ----------------
+
+    public static Shape FirstTokenShape(Shape x)
+    {
+        if (x.Rank != 3) throw new ShapeMismatchException($"FirstToken needs [batch, seq, hidden] but got {x}.");
+        return new Shape(x[0], x[2]);
+    }
+
+    /// <summary>y[b] = x[b, 0, :] (BERT's [CLS] pooling input).</summary>
+    public static void FirstTokenForward<T>(Tensor x, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        KernelStats.Record("first-token");
+        int batch = x.Shape[0], seq = x.Shape[1], hidden = x.Shape[2];
+        T* xp = x.Ptr<T>(), yp = y.Ptr<T>();
+        for (int b = 0; b < batch; b++) new ReadOnlySpan<T>(xp + (long)b * seq * hidden, hidden).CopyTo(new Span<T>(yp + (long)b * hidden, hidden));
+    }
+
+    /// <summary>dx[b, 0, :] (+)= dy[b]; the other positions get zero (or keep their accumulated value).</summary>
+    public static void FirstTokenBackward<T>(Tensor dy, Tensor dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        KernelStats.Record("first-token-backward");
+        int batch = dx.Shape[0], seq = dx.Shape[1], hidden = dx.Shape[2];
+        T* g = dy.Ptr<T>(), d = dx.Ptr<T>();
+        if (!accumulate) new Span<T>(d, dx.Count).Clear();
+        for (int b = 0; b < batch; b++)
+        {
+            T* row = d + (long)b * seq * hidden, src = g + (long)b * hidden;
+            for (int c = 0; c < hidden; c++) row[c] += src[c];
+        }
+    }
+
+    private static void RequireCpu(Tensor t, string op)
+    {
+        if (!t.Device.IsCpu) throw new NotSupportedException($"{op} runs on the CPU engine; its ILGPU kernels are not written yet (use --device cpu).");
+    }
+}
