@@ -239,8 +239,9 @@ public sealed class ShapeContext
 
     /// <summary>Applies a nested model (or one block of a list) to <paramref name="inputs"/>: its graph is checked in a
     /// scope where its constructor parameters are the caller's arguments; the first contradiction inside is reported
-    /// at the caller's node, with the inner model's message.</summary>
-    public SymShape ApplyNested(Node node, LayerSpec layer, IReadOnlyList<SymShape> inputs, NestedModel? nested)
+    /// at the caller's node, with the inner model's message, and the result is null (unknown, so that the mistake is
+    /// not reported again downstream).</summary>
+    public SymShape? ApplyNested(Node node, LayerSpec layer, IReadOnlyList<SymShape> inputs, NestedModel? nested)
     {
         if (nested is null || nested.HasOwnErrors || nested.Graph.Errors.Count > 0 || nested.Graph.Output < 0 || _depth >= ShapeChecker.MaxNesting)
             return Unifier.NewShape();
@@ -253,7 +254,7 @@ public sealed class ShapeContext
         {
             var first = innerIssues[0];
             Report(first.Id, node, $"in nested model '{layer.Name}' ({nested.Spec.ClassName}): {first.Message}", layer.Name);
-            return Unifier.NewShape();
+            return null;
         }
         return shapes.TryGetValue(nested.Graph.Output, out var output) ? output : Unifier.NewShape();
     }
@@ -262,6 +263,7 @@ public sealed class ShapeContext
     public static string Describe(ExpressionSpec? e, int depth = 0)
     {
         if (e is null) return "?";
+        if (e.Kind is ExpressionKind.Variable or ExpressionKind.Number) return e.Name;
         if (depth > 2) return "…";
         string Args(IEnumerable<ExpressionSpec> args) => string.Join(", ", args.Select(a => (a.ArgName is null ? "" : a.ArgName + ": ") + Describe(a, depth + 1)));
         return e.Kind switch

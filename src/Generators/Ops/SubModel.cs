@@ -15,7 +15,7 @@ public sealed class SubModelRule : OpRule
     public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)
     {
         var layer = ctx.Layer(node.Layer);
-        return layer is null ? ctx.Unifier.NewShape() : ctx.ApplyNested(node, layer, inputs, ctx.Scope.Resolve(layer));
+        return (layer is null ? null : ctx.ApplyNested(node, layer, inputs, ctx.Scope.Resolve(layer))) ?? ctx.Unifier.NewShape();
     }
     public override bool IsExternal => true;
 
@@ -49,9 +49,9 @@ public sealed class BlockLoopRule : OpRule
     {
         var layer = ctx.Layer(node.Layer);
         if (layer is null) return ctx.Unifier.NewShape();
-        string before = ctx.Format(inputs[0]);
         var output = ctx.ApplyNested(node, layer, inputs, ctx.Scope.Resolve(layer));
-        string after = ctx.Format(output);
+        if (output is null) return ctx.Unifier.NewShape();
+        string before = ctx.Format(inputs[0]), after = ctx.Format(output);
         if (ctx.Unifier.Unify(output, inputs[0]) == Unification.Conflict)
             ctx.Report(ShapeDiagnosticIds.BlockListShape, node,
                 $"the blocks of '{layer.Name}' turn {before} into {after}, so every block after the first would get the wrong shape", layer.Name);
