@@ -5,9 +5,9 @@ namespace ModelGen.Analyzers;
 
 /// <summary>
 /// Every ModelGen diagnostic. IDs are stable; each has a page docs/diagnostics/MGxxxx.md with a wrong example and its
-/// fix. Reserved for ops that arrive later (their rules will raise them from the op's shape rule): MG0002 LayerNorm
-/// input, MG0003 Embedding output, MG0004 matmul inner dimension, MG0005 batched-matmul batch dimensions, MG0008 heads
-/// that do not divide the hidden size, MG0009 cross-entropy target.
+/// fix. Reserved for ops that arrive later (their rules will raise them from the op's shape rule): MG0004 matmul inner
+/// dimension, MG0009 an in-graph cross-entropy's target. MG0003 (an Embedding's output) stays reserved: a mismatch of
+/// an embedding's size is reported by the rule of the layer that consumes it (MG0001, MG0002, MG0006).
 /// </summary>
 public static class Descriptors
 {
@@ -24,6 +24,26 @@ public static class Descriptors
         "Linear input features do not match the input's last dimension",
         "{0}", Shapes, DiagnosticSeverity.Error,
         "A Linear(in, out) layer multiplies the last dimension of its input by an [out, in] weight: the input's last dimension must be in.");
+
+    public static readonly DiagnosticDescriptor LayerNormInput = Rule(ShapeDiagnosticIds.LayerNormInput,
+        "LayerNorm size does not match the input's last dimension",
+        "{0}", Shapes, DiagnosticSeverity.Error,
+        "LayerNorm(dim) normalises the last dimension of its input with dim weights and biases: the input's last dimension must be dim.");
+
+    public static readonly DiagnosticDescriptor AttentionOperands = Rule(ShapeDiagnosticIds.MatMulBatch,
+        "Attention (batched matmul) operands disagree",
+        "{0}", Shapes, DiagnosticSeverity.Error,
+        "Attention(query, key, value, mask, heads) multiplies per batch and head: query, key and value must share one [batch, seq, hidden] shape and the mask must be [batch, seq].");
+
+    public static readonly DiagnosticDescriptor HeadsDivide = Rule(ShapeDiagnosticIds.HeadsDivide,
+        "Attention heads do not divide the hidden size",
+        "{0}", Shapes, DiagnosticSeverity.Error,
+        "Multi-head attention splits the hidden size into equal heads: the head count must divide it.");
+
+    public static readonly DiagnosticDescriptor Rank = Rule(ShapeDiagnosticIds.Rank,
+        "Input of the wrong rank",
+        "{0}", Shapes, DiagnosticSeverity.Error,
+        "Some ops need an input of a given rank, e.g. FirstToken needs [batch, seq, hidden].");
 
     public static readonly DiagnosticDescriptor ElementwiseShapes = Rule(ShapeDiagnosticIds.ElementwiseShapes,
         "Element-wise operation with incompatible shapes",
@@ -78,6 +98,10 @@ public static class Descriptors
     public static DiagnosticDescriptor? ForShapeIssue(string id) => id switch
     {
         ShapeDiagnosticIds.LinearInput => LinearInput,
+        ShapeDiagnosticIds.LayerNormInput => LayerNormInput,
+        ShapeDiagnosticIds.MatMulBatch => AttentionOperands,
+        ShapeDiagnosticIds.HeadsDivide => HeadsDivide,
+        ShapeDiagnosticIds.Rank => Rank,
         ShapeDiagnosticIds.ElementwiseShapes => ElementwiseShapes,
         ShapeDiagnosticIds.ReshapeCount => ReshapeCount,
         ShapeDiagnosticIds.MseTarget => MseTarget,

@@ -22,7 +22,8 @@ namespace ModelGen.Analyzers;
 public sealed class ModelAnalyzer : DiagnosticAnalyzer
 {
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
-        Descriptors.LinearInput, Descriptors.ElementwiseShapes, Descriptors.ReshapeCount, Descriptors.MseTarget,
+        Descriptors.LinearInput, Descriptors.LayerNormInput, Descriptors.AttentionOperands, Descriptors.HeadsDivide, Descriptors.Rank,
+        Descriptors.ElementwiseShapes, Descriptors.ReshapeCount, Descriptors.MseTarget,
         Descriptors.BlockListShape, Descriptors.NotPartial, Descriptors.UnsupportedLayerType, Descriptors.UndeclaredDimension,
         Descriptors.UnsupportedConstruct, Descriptors.UnusedLayer, Descriptors.DropoutProbability);
 
@@ -93,6 +94,13 @@ public sealed class ModelAnalyzer : DiagnosticAnalyzer
                     case LayerKind.Dropout:
                         CheckDropout(lt);
                         break;
+                    case LayerKind.LayerNorm:
+                        CheckDimension(lt, 0, "dim");
+                        break;
+                    case LayerKind.Embedding:
+                        CheckDimension(lt, 0, "count");
+                        CheckDimension(lt, 1, "dim");
+                        break;
                 }
             }
         }
@@ -115,9 +123,10 @@ public sealed class ModelAnalyzer : DiagnosticAnalyzer
         private SemanticModel? Semantic(SyntaxNode node)
             => _context.Compilation.ContainsSyntaxTree(node.SyntaxTree) ? SemanticModels.For(_context.Compilation, node.SyntaxTree) : null;
 
-        private void CheckDimension(LayerTrace lt, int position, string name, string camel)
+        private void CheckDimension(LayerTrace lt, int position, params string[] names)
         {
-            var arg = Argument(lt, position, name, camel);
+            var name = names[0];
+            var arg = Argument(lt, position, names);
             if (arg is null || Semantic(arg) is not { } model) return;
             if (!DimensionExpressions.IsSymbolic(arg.Expression, model, Ct))
                 Report(Descriptors.UndeclaredDimension, arg.Expression.GetLocation(), new[] { lt.Declaration.GetLocation() }, name, lt.Member.Name, arg.Expression.ToString());

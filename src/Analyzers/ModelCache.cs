@@ -72,7 +72,7 @@ internal sealed class ModelCache
         var trace = new ParseTrace();
         var spec = ModelParser.Parse(type, semanticModel, ct, trace);
         var graph = GraphBuilder.Build(spec);
-        var shapes = ShapeChecker.Check(spec, graph, layer => Nested(trace, layer, ct));
+        var shapes = ShapeChecker.Check(spec, graph, layer => Nested(trace, layer, ct), trace.FieldConstants);
         return new ModelAnalysis(type, spec, trace, graph, shapes);
     }
 
@@ -88,6 +88,6 @@ internal sealed class ModelCache
         if (modelType is null || !IsModel(modelType)) return null;
         var analysis = Get(modelType, ct);
         if (analysis is null) return null;
-        return new NestedModel(analysis.Spec, analysis.Graph, lt.NestedBindings, l => Nested(analysis.Trace, l, ct), analysis.HasOwnErrors);
+        return new NestedModel(analysis.Spec, analysis.Graph, lt.NestedBindings, l => Nested(analysis.Trace, l, ct), analysis.HasOwnErrors, analysis.Trace.FieldConstants);
     }
 }

@@ -13,16 +13,17 @@ namespace ModelGen.Generators.Graph;
 public static class ShapeDiagnosticIds
 {
     public const string LinearInput = "MG0001";
-    public const string LayerNormInput = "MG0002";      // planned: LayerNorm
-    public const string EmbeddingOutput = "MG0003";     // planned: Embedding
+    public const string LayerNormInput = "MG0002";
+    public const string EmbeddingOutput = "MG0003";     // reserved: an embedding's output is checked by its consumer's rule
     public const string MatMulInner = "MG0004";         // planned: MatMul
-    public const string MatMulBatch = "MG0005";         // planned: batched MatMul
+    public const string MatMulBatch = "MG0005";         // attention's query/key/value/mask; planned: batched MatMul
     public const string ElementwiseShapes = "MG0006";
     public const string ReshapeCount = "MG0007";
-    public const string HeadsDivide = "MG0008";         // planned: attention
+    public const string HeadsDivide = "MG0008";
     public const string CrossEntropyTarget = "MG0009";  // planned: in-graph CrossEntropy
     public const string MseTarget = "MG0010";
     public const string BlockListShape = "MG0017";
+    public const string Rank = "MG0018";
 }
 
 /// <summary>A shape contradiction found by an op's shape rule.</summary>
@@ -48,8 +49,9 @@ public sealed class ShapeIssue
 public sealed class NestedModel
 {
     public NestedModel(ModelSpec spec, ModelGraph graph, IReadOnlyDictionary<string, ArgSpec> bindings,
-        Func<LayerSpec, NestedModel?> resolve, bool hasOwnErrors)
+        Func<LayerSpec, NestedModel?> resolve, bool hasOwnErrors, IReadOnlyDictionary<string, double>? constants = null)
     {
+        Constants = constants ?? new Dictionary<string, double>();
         Spec = spec;
         Graph = graph;
         Bindings = bindings;
@@ -65,6 +67,8 @@ public sealed class NestedModel
     public Func<LayerSpec, NestedModel?> Resolve { get; }
     /// <summary>Whether the nested model has errors of its own (then it is reported there, not inlined here).</summary>
     public bool HasOwnErrors { get; }
+    /// <summary>The nested model's readonly fields with constant values.</summary>
+    public IReadOnlyDictionary<string, double> Constants { get; }
 }
 
 public sealed class ShapeCheckResult
@@ -89,11 +93,12 @@ public static class ShapeChecker
 {
     public const int MaxNesting = 8;
 
-    public static ShapeCheckResult Check(ModelSpec spec, ModelGraph graph, Func<LayerSpec, NestedModel?> resolve)
+    public static ShapeCheckResult Check(ModelSpec spec, ModelGraph graph, Func<LayerSpec, NestedModel?> resolve,
+        IReadOnlyDictionary<string, double>? constants = null)
     {
         var unifier = new ShapeUnifier();
         var issues = new List<ShapeIssue>();
-        var scope = new ShapeScope(spec, new Dictionary<string, Dim>(), resolve);
+        var scope = new ShapeScope(spec, ShapeScope.ConstantBindings(constants), resolve);
         var ctx = new ShapeContext(unifier, scope, issues, depth: 0);
         var shapes = ctx.Run(graph, null);
         var formatted = new Dictionary<int, string>();
@@ -118,6 +123,14 @@ public sealed class ShapeScope
     public Dictionary<string, Dim> Bindings { get; }
     public Func<LayerSpec, NestedModel?> Resolve { get; }
     public Dictionary<string, Dim> LayerDims { get; } = new();
+
+    public static Dictionary<string, Dim> ConstantBindings(IReadOnlyDictionary<string, double>? constants)
+    {
+        var bindings = new Dictionary<string, Dim>();
+        if (constants is not null)
+            foreach (var kv in constants) bindings[kv.Key] = Dim.Const((long)kv.Value);
+        return bindings;
+    }
 }
 
 /// <summary>What an op's shape rule sees: the unifier, the current model's layers and a way to report.</summary>
@@ -245,7 +258,7 @@ public sealed class ShapeContext
     {
         if (nested is null || nested.HasOwnErrors || nested.Graph.Errors.Count > 0 || nested.Graph.Output < 0 || _depth >= ShapeChecker.MaxNesting)
             return Unifier.NewShape();
-        var bindings = new Dictionary<string, Dim>();
+        var bindings = ShapeScope.ConstantBindings(nested.Constants);
         foreach (var kv in nested.Bindings) bindings[kv.Key] = ArgDim(kv.Value);
         var innerIssues = new List<ShapeIssue>();
         var inner = new ShapeContext(Unifier, new ShapeScope(nested.Spec, bindings, nested.Resolve), innerIssues, _depth + 1);

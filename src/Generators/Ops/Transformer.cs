@@ -1,6 +1,8 @@
 using System.Collections.Generic;
+using System.Linq;
 using ModelGen.Generators.Emit;
 using ModelGen.Generators.Graph;
+using ModelGen.Generators.Model;
 
 namespace ModelGen.Generators.Ops;
 
@@ -9,6 +11,16 @@ namespace ModelGen.Generators.Ops;
 public sealed class EmbeddingRule : OpRule
 {
     public override OpKind Kind => OpKind.Embedding;
+
+    /// <summary>ids [...] → [..., dim]. A mismatch of dim with what consumes the output is reported by the consumer.</summary>
+    public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)
+    {
+        var layer = ctx.Layer(node.Layer);
+        if (layer is null) return ctx.Unifier.NewShape();
+        var dim = ctx.LayerDim(layer, LayerArgs.Find(layer, 1, "dim"), "dim");
+        var ids = ctx.Unifier.Resolve(inputs[0]);
+        return new SymShape(ids.Rest, ids.Dims.Concat(new[] { dim }).ToArray());
+    }
 
     public override string RuntimeShape(Node node, IReadOnlyList<string> s, EmitContext ctx)
         => $"global::ModelGen.Ops.EmbeddingShape({s[0]}, {ctx.Layer(node.Layer)})";
@@ -30,6 +42,23 @@ public sealed class EmbeddingRule : OpRule
 public sealed class LayerNormRule : OpRule
 {
     public override OpKind Kind => OpKind.LayerNorm;
+
+    /// <summary>x [..., dim] → the same shape; the last dimension must be the layer's dim (MG0002).</summary>
+    public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)
+    {
+        var layer = ctx.Layer(node.Layer);
+        if (layer is null) return ctx.Unifier.NewShape();
+        var dim = ctx.LayerDim(layer, LayerArgs.Find(layer, 0, "dim"), "dim");
+        var x = inputs[0];
+        var last = ctx.Unifier.LastDim(x);
+        if (last is null || ctx.Unifier.Unify(last, dim) == Unification.Conflict)
+        {
+            ctx.Report(ShapeDiagnosticIds.LayerNormInput, node,
+                $"LayerNorm layer '{layer.Name}' normalises […, {ctx.Unifier.Format(dim)}] but {ShapeContext.DescribeArgument(node, 0)} has shape {ctx.Format(x)}", layer.Name);
+            return ctx.Unifier.NewShape();
+        }
+        return x;
+    }
 
     public override string RuntimeShape(Node node, IReadOnlyList<string> s, EmitContext ctx)
         => $"global::ModelGen.Ops.LayerNormShape({s[0]}, {ctx.Layer(node.Layer)})";
@@ -60,6 +89,42 @@ public sealed class AttentionRule : OpRule
 {
     public override OpKind Kind => OpKind.Attention;
 
+    /// <summary>query, key and value [batch, seq, hidden] of one shape and a [batch, seq] mask (MG0005); the head count
+    /// must divide hidden (MG0008).</summary>
+    public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)
+    {
+        var u = ctx.Unifier;
+        var q = SymShape.Of(u.NewDim(), u.NewDim(), u.NewDim());
+        string[] names = { "query", "key", "value" };
+        for (int i = 0; i < 3; i++)
+        {
+            string before = ctx.Format(inputs[i]), expected = ctx.Format(q);
+            if (u.Unify(inputs[i], q) == Unification.Conflict)
+            {
+                ctx.Report(ShapeDiagnosticIds.MatMulBatch, node,
+                    $"Attention needs query, key and value of one shape [batch, seq, hidden] but {names[i]} {ShapeContext.DescribeArgument(node, i)} has shape {before}{(i == 0 ? "" : $" and the query {expected}")}");
+                return u.NewShape();
+            }
+        }
+        var r = u.Resolve(q);
+        string maskBefore = ctx.Format(inputs[3]);
+        if (u.Unify(inputs[3], SymShape.Of(r.Dims[0], r.Dims[1])) == Unification.Conflict)
+        {
+            ctx.Report(ShapeDiagnosticIds.MatMulBatch, node,
+                $"Attention needs a padding mask [batch, seq] = [{u.Format(r.Dims[0])}, {u.Format(r.Dims[1])}] but {ShapeContext.DescribeArgument(node, 3)} has shape {maskBefore}");
+            return u.NewShape();
+        }
+        var heads = node.Layer.StartsWith("this.", System.StringComparison.Ordinal)
+            ? ctx.ArgDim(new ArgSpec(null, node.Layer.Substring(5), null))
+            : ctx.ArgDim(new ArgSpec(null, node.Layer, null));
+        var hidden = u.Resolve(r.Dims[2]);
+        heads = u.Resolve(heads);
+        if (heads.Kind == DimKind.Const && (heads.Value <= 0 || hidden.Kind == DimKind.Const && hidden.Value % heads.Value != 0))
+            ctx.Report(ShapeDiagnosticIds.HeadsDivide, node,
+                $"Attention with {heads.Value} heads needs a hidden size divisible by {heads.Value} but the hidden size is {u.Format(hidden)}");
+        return r;
+    }
+
     public override string RuntimeShape(Node node, IReadOnlyList<string> s, EmitContext ctx)
         => $"global::ModelGen.Ops.AttentionShape({s[0]}, {s[1]}, {s[2]}, {s[3]}, {node.Layer})";
 
@@ -85,6 +150,20 @@ public sealed class FirstTokenRule : OpRule
 {
     public override OpKind Kind => OpKind.FirstToken;
 
+    /// <summary>[batch, seq, hidden] → [batch, hidden]; another rank is MG0018.</summary>
+    public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)
+    {
+        var u = ctx.Unifier;
+        var x = SymShape.Of(u.NewDim(), u.NewDim(), u.NewDim());
+        string before = ctx.Format(inputs[0]);
+        if (u.Unify(inputs[0], x) == Unification.Conflict)
+        {
+            ctx.Report(ShapeDiagnosticIds.Rank, node, $"FirstToken needs [batch, seq, hidden] but {ShapeContext.DescribeArgument(node, 0)} has shape {before}");
+            return u.NewShape();
+        }
+        return SymShape.Of(x.Dims[0], x.Dims[2]);
+    }
+
     public override string RuntimeShape(Node node, IReadOnlyList<string> s, EmitContext ctx) => $"global::ModelGen.Ops.FirstTokenShape({s[0]})";
 
     public override void EmitForward(EmitContext ctx, Node node)
@@ -95,4 +174,12 @@ public sealed class FirstTokenRule : OpRule
         var t = ctx.Contribute(node.Inputs[0]);
         ctx.Writer.Line($"{t.Guard}global::ModelGen.Ops.FirstTokenBackward<T>({ctx.Grad(node.Id)}, {t.Tensor}, {t.Accumulate});");
     }
+}
+
+/// <summary>Finds a layer's constructor argument by position or name.</summary>
+internal static class LayerArgs
+{
+    public static ArgSpec? Find(LayerSpec layer, int position, params string[] names)
+        => layer.Args.FirstOrDefault(a => a.Name is not null && names.Contains(a.Name))
+           ?? (layer.Args.Count > position && layer.Args[position].Name is null ? layer.Args[position] : null);
 }

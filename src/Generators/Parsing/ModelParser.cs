@@ -40,7 +40,11 @@ public static class ModelParser
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (member is not IFieldSymbol and not IPropertySymbol) continue;
-            if (!member.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == LayerAttributeName)) continue;
+            if (!member.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == LayerAttributeName))
+            {
+                if (trace is not null && member is IFieldSymbol { IsStatic: false, IsReadOnly: true } field) FieldConstant(type, field, semanticModel.Compilation, cancellationToken, trace);
+                continue;
+            }
             var memberType = member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member).Type;
             layers.Add(ParseLayer(type, member, memberType, semanticModel.Compilation, cancellationToken, trace));
         }
@@ -118,6 +122,14 @@ public static class ModelParser
             trace.Origins[spec] = declarator;
         }
         return spec;
+    }
+
+    /// <summary>A readonly field initialised with a constant and never assigned in a constructor (e.g. <c>readonly int heads = 2;</c>).</summary>
+    private static void FieldConstant(INamedTypeSymbol model, IFieldSymbol field, Compilation compilation, CancellationToken ct, ParseTrace trace)
+    {
+        if (field.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(ct) is not VariableDeclaratorSyntax { Initializer.Value: { } value }) return;
+        if (ConstructorAssignment(model, field, ct) is not null) return;
+        if (Constant(compilation.GetSemanticModel(value.SyntaxTree), value, ct) is double c) trace.FieldConstants[field.Name] = c;
     }
 
     private static double? Constant(SemanticModel model, ExpressionSyntax expression, CancellationToken ct)
@@ -287,6 +299,8 @@ public sealed class ParseTrace
     public Dictionary<object, SyntaxNode> Origins { get; } = new(ReferenceComparer.Instance);
     public Dictionary<string, LayerTrace> Layers { get; } = new();
     public MethodDeclarationSyntax? Forward { get; set; }
+    /// <summary>Readonly fields with a constant value (symbolic dimensions such as an attention head count).</summary>
+    public Dictionary<string, double> FieldConstants { get; } = new();
 
     private sealed class ReferenceComparer : IEqualityComparer<object>
     {
