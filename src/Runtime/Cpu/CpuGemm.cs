@@ -132,6 +132,20 @@ public static unsafe class CpuGemm
             {
                 int mr = Math.Min(MR, mc - ir);
                 T* panel = dst + (long)ir * kc;
+                if (TransA)
+                {
+                    // op(A) = Aᵀ: the MR values a panel needs at depth p are contiguous in storage row p0 + p
+                    T* src = A + (long)p0 * Lda + i0 + ir;
+                    for (int p = 0; p < kc; p++)
+                    {
+                        T* s = src + (long)p * Lda;
+                        T* d = panel + p * MR;
+                        int r = 0;
+                        for (; r < mr; r++) d[r] = s[r];
+                        for (; r < MR; r++) d[r] = T.Zero;
+                    }
+                    continue;
+                }
                 for (int r = 0; r < MR; r++)
                 {
                     if (r >= mr)
@@ -139,17 +153,8 @@ public static unsafe class CpuGemm
                         for (int p = 0; p < kc; p++) panel[p * MR + r] = T.Zero;
                         continue;
                     }
-                    int row = i0 + ir + r;
-                    if (!TransA)
-                    {
-                        T* src = A + (long)row * Lda + p0;
-                        for (int p = 0; p < kc; p++) panel[p * MR + r] = src[p];
-                    }
-                    else
-                    {
-                        T* src = A + (long)p0 * Lda + row;
-                        for (int p = 0; p < kc; p++) panel[p * MR + r] = src[(long)p * Lda];
-                    }
+                    T* src = A + (long)(i0 + ir + r) * Lda + p0;
+                    for (int p = 0; p < kc; p++) panel[p * MR + r] = src[p];
                 }
             }
         }
