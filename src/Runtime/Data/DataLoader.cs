@@ -23,8 +23,11 @@ public sealed class DataLoader<T, TBatch> where TBatch : class
     private readonly IBatchCollator<T, TBatch> _collator;
 
     public DataLoader(IReadOnlyList<T> data, int batchSize, IBatchCollator<T, TBatch> collator, bool shuffle = false,
-        int seed = 0, bool dropLast = false, bool prefetch = true)
+        int seed = 0, bool dropLast = false, bool prefetch = true, int rank = 0, int worldSize = 1)
     {
+        if (worldSize < 1 || rank < 0 || rank >= worldSize) throw new ArgumentOutOfRangeException(nameof(rank), $"Rank {rank} of {worldSize} is invalid.");
+        Rank = rank;
+        WorldSize = worldSize;
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), $"Batch size {batchSize} must be positive.");
         _data = data;
         _collator = collator;
@@ -42,15 +45,24 @@ public sealed class DataLoader<T, TBatch> where TBatch : class
     public bool Prefetch { get; }
     public int ExampleCount => _data.Count;
 
-    /// <summary>Batches per epoch.</summary>
-    public int Count => DropLast ? _data.Count / BatchSize : (_data.Count + BatchSize - 1) / BatchSize;
+    /// <summary>This process's rank and the number of ranks: each rank reads a disjoint shard of every epoch's order.</summary>
+    public int Rank { get; }
+    public int WorldSize { get; }
 
-    /// <summary>The example order of an epoch.</summary>
+    /// <summary>Examples this rank reads per epoch (PyTorch's DistributedSampler: the order is cut into WorldSize equal
+    /// shards, the last few examples of an uneven epoch are dropped so that every rank takes the same number of steps).</summary>
+    public int ShardSize => _data.Count / WorldSize;
+
+    /// <summary>Batches per epoch.</summary>
+    public int Count => DropLast ? ShardSize / BatchSize : (ShardSize + BatchSize - 1) / BatchSize;
+
+    /// <summary>The example order of an epoch for this rank: the same seeded permutation on every rank, strided by rank.</summary>
     public int[] Order(int epoch)
     {
         var order = Enumerable.Range(0, _data.Count).ToArray();
         if (Shuffle) new Random(unchecked(Seed * 1_000_003 + epoch) & int.MaxValue).Shuffle(order); // not HashCode: it is randomised per process
-        return order;
+        if (WorldSize == 1) return order;
+        return Enumerable.Range(0, ShardSize).Select(i => order[i * WorldSize + Rank]).ToArray();
     }
 
     /// <summary>The batches of one epoch as (buffers, example count, example indices). A yielded batch stays valid until

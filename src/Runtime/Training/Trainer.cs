@@ -48,7 +48,9 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
             ? ParameterGroup.WithoutDecayOnBiasAndNorm(task.Model.Parameters.Where(p => p.RequiresGrad), args.WeightDecay)
             : [new ParameterGroup(task.Model.Parameters.Where(p => p.RequiresGrad), weightDecay: args.WeightDecay)];
         Optimizer = new AdamW(groups, args.LearningRate, args.AdamBeta1, args.AdamBeta2, args.AdamEpsilon, args.WeightDecay);
-        Loader = new DataLoader<TExample, TBatch>(train, args.PerDeviceTrainBatchSize, task, shuffle: true, seed: args.Seed, dropLast: args.DropLastBatch);
+        Distributed = args.Distributed ?? SingleProcess.Instance;
+        Loader = new DataLoader<TExample, TBatch>(train, args.PerDeviceTrainBatchSize, task, shuffle: true, seed: args.Seed, dropLast: args.DropLastBatch,
+            rank: Distributed.Rank, worldSize: Distributed.WorldSize);
         // an epoch ends with an optimizer step even when its last accumulation is short (as HuggingFace does)
         State.StepsPerEpoch = Math.Max(1, (Loader.Count + args.GradientAccumulationSteps - 1) / args.GradientAccumulationSteps);
         State.MaxSteps = args.MaxSteps > 0 ? args.MaxSteps : (long)Math.Ceiling(args.NumTrainEpochs * State.StepsPerEpoch);
@@ -61,6 +63,10 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
     public Optimizer Optimizer { get; }
     public LearningRateScheduler Scheduler { get; }
     public DataLoader<TExample, TBatch> Loader { get; }
+    public IDistributedBackend Distributed { get; }
+
+    /// <summary>Rank 0 (or the only process) logs, evaluates and writes checkpoints.</summary>
+    private bool IsMain => Distributed.Rank == 0;
 
     private string MetricKey => Args.MetricForBestModel.StartsWith("eval_", StringComparison.Ordinal) ? Args.MetricForBestModel : "eval_" + Args.MetricForBestModel;
     private bool GreaterIsBetter => Args.GreaterIsBetter ?? !Args.MetricForBestModel.Contains("loss", StringComparison.Ordinal);
@@ -69,14 +75,14 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
     public TrainOutput Train(string? resumeFromCheckpoint = null)
     {
         Directory.CreateDirectory(Args.OutputDir);
-        _metricsLog = new StreamWriter(Path.Combine(Args.OutputDir, "metrics.jsonl"), append: resumeFromCheckpoint is not null) { AutoFlush = true };
+        _metricsLog = IsMain ? new StreamWriter(Path.Combine(Args.OutputDir, "metrics.jsonl"), append: resumeFromCheckpoint is not null) { AutoFlush = true } : null;
         try
         {
             return TrainLoop(resumeFromCheckpoint);
         }
         finally
         {
-            _metricsLog.Dispose();
+            _metricsLog?.Dispose();
             _metricsLog = null;
         }
     }
@@ -98,9 +104,10 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
             _out.Write(ModelSummary.Format(model));
             _out.WriteLine($"{_train.Count} training examples, {Loader.Count} batches of {Args.PerDeviceTrainBatchSize} per epoch, {State.MaxSteps} optimizer steps, {epochs} epoch(s)");
         }
+        Distributed.Broadcast(model.Parameters);
         foreach (var c in _callbacks) c.OnTrainBegin(State);
 
-        bool interactive = Args.ProgressBar && !Console.IsOutputRedirected && ReferenceEquals(_out, Console.Out);
+        bool interactive = IsMain && Args.ProgressBar && !Console.IsOutputRedirected && ReferenceEquals(_out, Console.Out);
         double lossSinceLog = 0, totalLoss = 0;
         int lossCount = 0, totalCount = 0;
         var clock = Stopwatch.StartNew();
@@ -130,6 +137,7 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
                     if (micro > 1)
                         foreach (var p in Optimizer.Parameters) Ops.Scale(p.Grad, 1.0 / micro);
                     micro = 0;
+                    Distributed.AverageGradients(Optimizer.Parameters, State.GlobalStep + 1);
                     if (Args.MaxGradNorm > 0) GradientClipping.ClipByGlobalNorm(Optimizer.Parameters, Args.MaxGradNorm);
                     double lr = Optimizer.LearningRate;
                     Optimizer.Step();
@@ -151,7 +159,7 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
                         lossCount = 0;
                     }
                     if (Args.EvaluationStrategy == IntervalStrategy.Steps && State.GlobalStep % Args.EvalSteps == 0) EvaluateAndTrack();
-                    if (Args.SaveStrategy == IntervalStrategy.Steps && State.GlobalStep % Args.SaveSteps == 0) SaveCheckpoint();
+                    if (Args.SaveStrategy == IntervalStrategy.Steps && State.GlobalStep % Args.SaveSteps == 0 && IsMain) SaveCheckpoint();
                     if (State.GlobalStep >= State.MaxSteps || State.ShouldStop) break;
                 }
                 skipBatches = 0;
@@ -162,7 +170,7 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
                     lossCount = 0;
                 }
                 if (Args.EvaluationStrategy == IntervalStrategy.Epoch) EvaluateAndTrack();
-                if (Args.SaveStrategy == IntervalStrategy.Epoch) SaveCheckpoint();
+                if (Args.SaveStrategy == IntervalStrategy.Epoch && IsMain) SaveCheckpoint();
                 foreach (var c in _callbacks) c.OnEpochEnd(State);
                 if (State.GlobalStep >= State.MaxSteps) break;
             }
@@ -187,7 +195,7 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
             _out.WriteLine($"loaded the best model ({MetricKey} = {State.BestMetric:F4}) from {best}");
         }
         foreach (var c in _callbacks) c.OnTrainEnd(State);
-        if (Args.Plots) TrainingPlots.Write(Args.OutputDir, State.LogHistory);
+        if (Args.Plots && IsMain) TrainingPlots.Write(Args.OutputDir, State.LogHistory);
         var metrics = new Dictionary<string, double>
         {
             ["train_loss"] = totalCount == 0 ? 0 : totalLoss / totalCount,
@@ -199,7 +207,7 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
 
     private void EvaluateAndTrack()
     {
-        if (_eval is null) return;
+        if (_eval is null || !IsMain) return;
         var metrics = Evaluate();
         if (metrics.TryGetValue(MetricKey, out var value))
         {
@@ -264,6 +272,7 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
 
     private void Log(Dictionary<string, double> values, bool print)
     {
+        if (!IsMain) return;
         values["epoch"] = Math.Round(State.Epoch, 4);
         values["step"] = State.GlobalStep;
         State.LogHistory.Add(values);

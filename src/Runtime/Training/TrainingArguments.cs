@@ -50,6 +50,9 @@ public sealed record TrainingArguments
     /// <summary>Show a live progress bar (it is also off when the output is redirected).</summary>
     public bool ProgressBar { get; init; } = true;
 
+    /// <summary>Data-parallel training across processes (e.g. MPI); null: a single process.</summary>
+    public IDistributedBackend? Distributed { get; init; }
+
     /// <summary>Write PNG plots of the logged losses and metrics at the end of training.</summary>
     public bool Plots { get; init; } = true;
 
