@@ -72,7 +72,7 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor UnsupportedLayerType = Rule("MG0012",
         "[Layer] on a type ModelGen cannot use as a layer",
-        "[Layer] '{0}' has type {1}, which is not a layer: use Linear, Dropout, a [Model] class or a LayerList<T> of a [Model] class", Usage, DiagnosticSeverity.Error,
+        "[Layer] '{0}' has type {1}, which is not a layer: use Linear, Dropout, LayerNorm, Embedding, a [Model] class or a LayerList<T> of a [Model] class", Usage, DiagnosticSeverity.Error,
         "Only ModelGen's layers, nested [Model] classes and LayerList<T> of [Model] classes can be [Layer]s.");
 
     public static readonly DiagnosticDescriptor UndeclaredDimension = Rule("MG0013",
