@@ -278,6 +278,43 @@ public sealed class ShapeDiagnosticTests
         Verify.Diagnostic(Descriptors.LinearInput).WithLocation(0).WithLocation(1).WithLocation(2)
             .WithArguments("Linear layer 'b' expects input […, 9] but 'x' has shape […, 8]; 'b' is declared at line 5, created at line 9"));
 
+    [Test]
+    public Task SymbolicDimensions_ConfigPropertiesFollowTheConfigIntoNestedModels() => Verify.Analyze("""
+        public sealed record Sizes(int Hidden, int Intermediate);
+
+        [Model]
+        public partial class Layer
+        {
+            [Layer] readonly Linear up, down;
+            public Layer(Sizes s)
+            {
+                up = new Linear(s.Hidden, s.Intermediate);
+                down = new Linear(s.Intermediate, s.Hidden);
+            }
+            Tensor Forward(Tensor x) => x + down.Apply(Gelu(up.Apply(x)));
+        }
+
+        [Model]
+        public partial class Encoder
+        {
+            [Layer] readonly Linear input;
+            [Layer] readonly LayerList<Layer> layers;
+            [Layer] readonly Linear head;
+            public Encoder(Sizes sizes)
+            {
+                input = new Linear(16, sizes.Hidden);
+                layers = LayerList<Layer>.Create(4, _ => new Layer(sizes));
+                head = new Linear(sizes.Hidden, 2);
+            }
+            Tensor Forward(Tensor x)
+            {
+                var h = input.Apply(x);
+                foreach (var layer in layers) h = layer.Apply(h);
+                return head.Apply(h);
+            }
+        }
+        """);
+
     // ---------- MG0006: element-wise shapes ----------
 
     [Test]

@@ -24,6 +24,8 @@ public static class ShapeDiagnosticIds
     public const string MseTarget = "MG0010";
     public const string BlockListShape = "MG0017";
     public const string Rank = "MG0018";
+    public const string ChannelMismatch = "MG0019";    // Conv2d in_channels, BatchNorm2d num_features, groups
+    public const string WindowSize = "MG0020";         // a convolution kernel or pooling window larger than the padded input
 }
 
 /// <summary>A shape contradiction found by an op's shape rule.</summary>
@@ -139,6 +141,7 @@ public sealed class ShapeContext
     private readonly List<ShapeIssue> _issues;
     private readonly int _depth;
     private Dictionary<int, SymShape> _shapes = new();
+    private ModelGraph? _graph;
 
     public ShapeContext(ShapeUnifier unifier, ShapeScope scope, List<ShapeIssue> issues, int depth)
     {
@@ -158,15 +161,26 @@ public sealed class ShapeContext
 
     public string Format(SymShape s) => Unifier.Format(s);
 
-    /// <summary>Runs every node's rule; the inputs get <paramref name="inputs"/> (a nested model) or unknown shapes.</summary>
+    /// <summary>The node that makes a node's <paramref name="index"/>-th input, in the graph being checked.</summary>
+    public Node? InputNode(Node node, int index) => _graph is not null && index < node.Inputs.Count ? _graph[node.Inputs[index]] : null;
+
+    /// <summary>The shape inferred so far for a node of the graph being checked (rules whose message explains where a
+    /// value comes from: Flatten's C·H·W).</summary>
+    public SymShape? ShapeOf(int id) => _shapes.TryGetValue(id, out var s) ? Unifier.Resolve(s) : null;
+
+    /// <summary>Runs every node's rule; the inputs get <paramref name="inputs"/> (a nested model), their declared
+    /// [Shape(...)] with the batch in front, or unknown shapes.</summary>
     public Dictionary<int, SymShape> Run(ModelGraph graph, IReadOnlyList<SymShape>? inputs)
     {
         _shapes = new Dictionary<int, SymShape>();
+        _graph = graph;
         foreach (var node in graph.Nodes)
         {
             SymShape shape;
             if (node.Kind == OpKind.Input)
-                shape = inputs is not null && node.InputIndex < inputs.Count ? inputs[node.InputIndex] : Unifier.NewShape();
+                shape = inputs is not null && node.InputIndex < inputs.Count ? inputs[node.InputIndex]
+                    : node.Dims.Length > 0 ? SymShape.Of(new[] { Unifier.NewDim() }.Concat(node.Dims.Select(d => Dim.Const(d))).ToArray())
+                    : Unifier.NewShape();
             else
             {
                 var ins = node.Inputs.Select(i => _shapes.TryGetValue(i, out var s) ? s : Unifier.NewShape()).ToList();
@@ -224,6 +238,10 @@ public sealed class ShapeContext
                 return Scope.Bindings.TryGetValue(id.Identifier.ValueText, out var bound) ? bound : Dim.Symbol(id.Identifier.ValueText);
             case MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: IdentifierNameSyntax name }:
                 return Evaluate(name);
+            // config.Hidden inside Block(Config s) created as new Block(sizes): sizes.Hidden
+            case MemberAccessExpressionSyntax { Expression: IdentifierNameSyntax owner, Name: IdentifierNameSyntax member }
+                when Scope.Bindings.TryGetValue(owner.Identifier.ValueText, out var ownerDim) && ownerDim.Kind == DimKind.Symbol:
+                return Dim.Symbol(ownerDim.Name + "." + member.Identifier.ValueText);
             case BinaryExpressionSyntax bin when bin.Kind() is SyntaxKind.AddExpression or SyntaxKind.SubtractExpression or SyntaxKind.MultiplyExpression or SyntaxKind.DivideExpression:
                 {
                     var a = Evaluate(bin.Left);
