@@ -3,8 +3,7 @@ using ModelGen.Training;
 
 namespace ModelGen.Transformers;
 
-/// <summary>Token ids, mask, token types and labels of a batch, padded to a bucket length (a multiple of 16, so that a
-/// few activation plans serve every batch).</summary>
+/// <summary>Token ids, mask, token types and labels of a batch, padded to the task's sequence length.</summary>
 public sealed class TextBatch(int capacity, int maxLength)
 {
     public int[] Ids { get; } = new int[capacity * maxLength];
@@ -24,8 +23,12 @@ public sealed class TextClassificationTask<TExample> : ITrainingTask<TExample, T
     private readonly Func<TExample, int> _label;
     private readonly Dictionary<(int, int), (Tensor Ids, Tensor Positions, Tensor Types, Tensor Mask)> _inputs = new();
 
-    public TextClassificationTask(ISequenceClassifier model, BertTokenizer tokenizer, Func<TExample, string> text, Func<TExample, int> label, int maxLength = 128)
+    /// <param name="padToMaxLength">Pad every batch to <paramref name="maxLength"/> (one activation plan serves every
+    /// batch; plans are large for transformers); otherwise to the longest example rounded up to a multiple of 16.</param>
+    public TextClassificationTask(ISequenceClassifier model, BertTokenizer tokenizer, Func<TExample, string> text, Func<TExample, int> label,
+        int maxLength = 128, bool padToMaxLength = true)
     {
+        PadToMaxLength = padToMaxLength;
         _model = model;
         _tokenizer = tokenizer;
         _text = text;
@@ -36,6 +39,7 @@ public sealed class TextClassificationTask<TExample> : ITrainingTask<TExample, T
     public Module Model => _model.Module;
     public int Classes => _model.Config.NumLabels;
     public int MaxLength { get; }
+    public bool PadToMaxLength { get; }
 
     public TextBatch Create(int capacity) => new(capacity, MaxLength);
 
@@ -49,7 +53,7 @@ public sealed class TextClassificationTask<TExample> : ITrainingTask<TExample, T
             longest = Math.Max(longest, encodings[i].Length);
             batch.Labels[i] = _label(data[indices[i]]);
         }
-        int seq = Math.Min(MaxLength, (longest + 15) / 16 * 16);
+        int seq = PadToMaxLength ? MaxLength : Math.Min(MaxLength, (longest + 15) / 16 * 16);
         batch.SequenceLength = seq;
         for (int i = 0; i < indices.Length; i++)
         {

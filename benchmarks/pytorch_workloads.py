@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+"""PyTorch side of ModelGen's side-by-side benchmarks (Debian's python3-torch 1.13).
+
+Usage: OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 benchmarks/pytorch_workloads.py WORKLOAD
+WORKLOAD: gemm | mlp64 | mlp512 | minilm_forward_1x16 | minilm_forward_32x128 | minilm_step_32x64
+Prints one JSON object per line: {"workload": ..., "seconds" or "gflops": ...}. Flush-to-zero is on (PyTorch's
+fastest configuration here: Adam's state otherwise fills with denormals).
+"""
+import gzip, json, sys, time
+import numpy as np
+import torch
+
+torch.set_flush_denormal(True)
+torch.set_num_threads(2)
+torch.manual_seed(0)
+
+
+def fashion(split):
+    root = "/usr/share/datasets/fashion-mnist/"
+    prefix = "train" if split == "train" else "t10k"
+    with gzip.open(root + prefix + "-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784).astype(np.float32) / 255
+    with gzip.open(root + prefix + "-labels-idx1-ubyte.gz") as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
+    return torch.from_numpy(images), torch.from_numpy(labels)
+
+
+def gemm():
+    for n in (256, 512, 1024):
+        for layout in ("NN", "NT", "TN"):
+            a = torch.randn(n, n)
+            b = torch.randn(n, n)
+            aa = a.t() if layout == "TN" else a
+            bb = b.t() if layout == "NT" else b
+            for _ in range(3):
+                torch.matmul(aa, bb)
+            reps = max(3, int(2e9 / (2 * n ** 3)))
+            t = time.perf_counter()
+            for _ in range(reps):
+                torch.matmul(aa, bb)
+            s = (time.perf_counter() - t) / reps
+            print(json.dumps({"workload": f"gemm {layout} {n}", "gflops": 2 * n ** 3 / s / 1e9}), flush=True)
+
+
+def mlp(batch):
+    x, y = fashion("train")
+    model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512), torch.nn.ReLU(), torch.nn.Linear(512, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    perm = torch.randperm(len(x))
+    t = time.perf_counter()
+    for i in range(0, len(x), batch):
+        idx = perm[i:i + batch]
+        loss = loss_fn(model(x[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    print(json.dumps({"workload": f"mlp epoch batch {batch}", "seconds": time.perf_counter() - t}), flush=True)
+
+
+class MiniLm(torch.nn.Module):
+    """BERT 6x384 with random weights (the 91 MB ONNX file is not needed for timing)."""
+
+    def __init__(self):
+        super().__init__()
+        layer = torch.nn.TransformerEncoderLayer(384, 12, 1536, dropout=0.1, activation="gelu", batch_first=True, norm_first=False)
+        self.emb = torch.nn.Embedding(30522, 384)
+        self.pos = torch.nn.Embedding(512, 384)
+        self.norm = torch.nn.LayerNorm(384, eps=1e-12)
+        self.encoder = torch.nn.TransformerEncoder(layer, 6, enable_nested_tensor=False)
+        self.pool = torch.nn.Linear(384, 384)
+        self.cls = torch.nn.Linear(384, 2)
+
+    def forward(self, ids, mask):
+        h = self.norm(self.emb(ids) + self.pos(torch.arange(ids.shape[1])))
+        h = self.encoder(h, src_key_padding_mask=mask == 0)
+        return self.cls(torch.tanh(self.pool(h[:, 0])))
+
+
+def minilm_forward(batch, seq):
+    model = MiniLm().eval()
+    ids = torch.randint(1000, 20000, (batch, seq))
+    mask = torch.ones(batch, seq, dtype=torch.long)
+    with torch.no_grad():
+        for _ in range(3):
+            model(ids, mask)
+        reps = 20 if batch == 1 else 3
+        t = time.perf_counter()
+        for _ in range(reps):
+            model(ids, mask)
+    print(json.dumps({"workload": f"minilm forward {batch}x{seq}", "seconds": (time.perf_counter() - t) / reps}), flush=True)
+
+
+def minilm_step(batch, seq):
+    model = MiniLm().train()
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-5, weight_decay=0.01)
+    ids = torch.randint(1000, 20000, (batch, seq))
+    mask = torch.ones(batch, seq, dtype=torch.long)
+    labels = torch.randint(0, 2, (batch,))
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        loss = loss_fn(model(ids, mask), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    for _ in range(2):
+        step()
+    t = time.perf_counter()
+    for _ in range(3):
+        step()
+    print(json.dumps({"workload": f"minilm step {batch}x{seq}", "seconds": (time.perf_counter() - t) / 3}), flush=True)
+
+
+if __name__ == "__main__":
+    w = sys.argv[1]
+    {"gemm": gemm, "mlp64": lambda: mlp(64), "mlp512": lambda: mlp(512),
+     "minilm_forward_1x16": lambda: minilm_forward(1, 16), "minilm_forward_32x128": lambda: minilm_forward(32, 128),
+     "minilm_step_32x64": lambda: minilm_step(32, 64)}[w]()
