@@ -4,6 +4,8 @@ using ModelGen;
 using ModelGen.Data;
 using ModelGen.Optim;
 using ModelGen.Text;
+using ModelGen.Text.Augmentation;
+using ModelGen.Text.Cleaning;
 using ModelGen.Training;
 using ModelGen.Transformers;
 
@@ -14,7 +16,9 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 int epochs = 3, batchSize = 32, seed = 42, maxLength = 64;
-double lr = 5e-5;
+double lr = 5e-5, trainFraction = 1;
+int augmentCopies = 0;
+bool clean = false;
 string output = "runs/sentiment", device = "cpu";
 string? cache = null;
 bool quick = false;
@@ -32,8 +36,12 @@ for (int i = 0; i < args.Length; i++)
         case "--device": device = Next(); break;
         case "--seed": seed = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--quick": quick = true; break;
+        case "--train-fraction": trainFraction = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--clean": clean = true; break;
+        case "--augment": augmentCopies = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--help" or "-h":
             Console.WriteLine("Sentiment [--epochs N] [--batch-size N] [--lr X] [--max-length N] [--output DIR] [--cache DIR] [--device cpu] [--seed N] [--quick]");
+            Console.WriteLine("          [--train-fraction F] (use a seeded fraction of the training split) [--clean] (TextCleaner) [--augment N] (N EDA copies per training sentence)");
             return 0;
         default:
             Console.Error.WriteLine($"Unknown option '{args[i]}' (try --help).");
@@ -60,6 +68,25 @@ if (quick)
     epochs = 1;
     train = train.Take(320);
     test = test.Take(160);
+}
+if (trainFraction < 1)
+{
+    // the same seeded subset whatever else is switched on, so that runs compare
+    train = train.TrainTestSplit(1 - trainFraction, seed, stratifyBy: s => s.Label).Train;
+}
+if (clean)
+{
+    var cleaner = TextCleaner.All;
+    train = train.Map(s => s with { Text = cleaner.Clean(s.Text) });
+    test = test.Map(s => s with { Text = cleaner.Clean(s.Text) });
+}
+if (augmentCopies > 0)
+{
+    // only the training split is augmented: the test sentences are never seen in any form
+    var augmenter = new TextAugmenter(WordNet.Load());
+    int before = train.Count;
+    train = train.Augment(augmentCopies, s => s.Text, (s, text) => s with { Text = text }, augmenter, seed).Shuffle(seed);
+    Console.WriteLine($"augmented {before} training sentences to {train.Count} ({augmentCopies} EDA copies each, WordNet synonyms)");
 }
 Console.WriteLine($"{train.Count} training and {test.Count} test sentences; {epochs} epoch(s), batch {batchSize}, AdamW {lr}, device {device}");
 
