@@ -9,7 +9,7 @@ export OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=2
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   echo "installing PyTorch from Debian (python3-torch)"; apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
 fi
-dotnet build benchmarks/ModelGen.Benchmarks -c Release --nologo -v quiet >/dev/null
+dotnet build benchmarks/ModelGen.Benchmarks -c Release --nologo -v quiet | grep -E "error|warn" || true
 ours="dotnet benchmarks/ModelGen.Benchmarks/bin/Release/net10.0/ModelGen.Benchmarks.dll"
 raw=$(mktemp)
 for workload in gemm mlp64 mlp512 minilm_forward_1x16 minilm_forward_32x128 minilm_step_32x64; do

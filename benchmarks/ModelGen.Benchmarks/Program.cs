@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using ModelGen;
 using ModelGen.Data;
 using ModelGen.Optim;
@@ -127,9 +126,9 @@ static void OrtForward(int batch, int seq)
     using var options = new SessionOptions { IntraOpNumThreads = 2, InterOpNumThreads = 1 };
     using var session = new InferenceSession(onnx, options);
     var rng = new Random(2);
-    var ids = new DenseTensor<long>(Enumerable.Range(0, batch * seq).Select(_ => (long)rng.Next(1000, 20000)).ToArray(), [batch, seq]);
-    var mask = new DenseTensor<long>(Enumerable.Repeat(1L, batch * seq).ToArray(), [batch, seq]);
-    var types = new DenseTensor<long>(new long[batch * seq], [batch, seq]);
+    var ids = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<long>(Enumerable.Range(0, batch * seq).Select(_ => (long)rng.Next(1000, 20000)).ToArray(), [batch, seq]);
+    var mask = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<long>(Enumerable.Repeat(1L, batch * seq).ToArray(), [batch, seq]);
+    var types = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<long>(new long[batch * seq], [batch, seq]);
     var inputs = new List<NamedOnnxValue>
     {
         NamedOnnxValue.CreateFromTensor("input_ids", ids), NamedOnnxValue.CreateFromTensor("attention_mask", mask), NamedOnnxValue.CreateFromTensor("token_type_ids", types),

@@ -26,7 +26,9 @@ public abstract class Module : ILayer, IDisposable
 
     public Device Device => _device ?? Device.Default;
     public DType DType { get; private set; } = DType.Float32;
-    public int Seed { get; private set; }
+    /// <summary>Seeds the parameter initialisation and the dropout masks. The Trainer offsets it by the rank while it
+    /// trains data-parallel, so that ranks draw different dropout masks (the model is bound by then).</summary>
+    public int Seed { get; internal set; }
     public bool Training { get; private set; } = true;
 
     /// <summary>The dotted name of this model inside its parent ("" for the root).</summary>

@@ -22,6 +22,10 @@ public interface IDistributedBackend : IDisposable
 
     /// <summary>Waits for every rank.</summary>
     void Barrier();
+
+    /// <summary>Ends every rank of the job after an error on this one (MPI_Abort), printing the message, so that the
+    /// others do not wait for it; a single process does nothing (the exception propagates as usual).</summary>
+    void Abort(string message);
 }
 
 /// <summary>One process, no communication.</summary>
@@ -34,5 +38,6 @@ public sealed class SingleProcess : IDistributedBackend
     public void AverageGradients(IReadOnlyList<Parameter> parameters, long step) { }
     public double Average(double value) => value;
     public void Barrier() { }
+    public void Abort(string message) { }
     public void Dispose() { }
 }

@@ -76,12 +76,22 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
     {
         Directory.CreateDirectory(Args.OutputDir);
         _metricsLog = IsMain ? new StreamWriter(Path.Combine(Args.OutputDir, "metrics.jsonl"), append: resumeFromCheckpoint is not null) { AutoFlush = true } : null;
+        // ranks draw different dropout masks: rank r trains with the model seed + r·1000003 (rank 0 keeps it)
+        int seed = _task.Model.Seed;
+        _task.Model.Seed = unchecked(seed + Distributed.Rank * 1_000_003);
         try
         {
             return TrainLoop(resumeFromCheckpoint);
         }
+        catch (Exception e) when (Distributed.WorldSize > 1)
+        {
+            // the other ranks would wait for this one in the next collective: end the whole job now
+            Distributed.Abort($"{e.GetType().Name} at step {State.GlobalStep + 1}: {e.Message}\n{e}");
+            throw;
+        }
         finally
         {
+            _task.Model.Seed = seed;
             _metricsLog?.Dispose();
             _metricsLog = null;
         }
@@ -97,13 +107,15 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
             LoadCheckpoint(resume);
             startEpoch = (int)(State.GlobalStep / State.StepsPerEpoch);
             skipBatches = (int)(State.GlobalStep % State.StepsPerEpoch) * Args.GradientAccumulationSteps;
-            _out.WriteLine($"resuming from {resume} at step {State.GlobalStep} (epoch {startEpoch + 1}, skipping {skipBatches} batches)");
+            if (IsMain) _out.WriteLine($"resuming from {resume} at step {State.GlobalStep} (epoch {startEpoch + 1}, skipping {skipBatches} batches)");
         }
-        else
+        else if (IsMain)
         {
             _out.Write(ModelSummary.Format(model));
             _out.WriteLine($"{_train.Count} training examples, {Loader.Count} batches of {Args.PerDeviceTrainBatchSize} per epoch, {State.MaxSteps} optimizer steps, {epochs} epoch(s)");
         }
+        if (IsMain && Distributed.WorldSize > 1)
+            _out.WriteLine($"data-parallel on {Distributed.WorldSize} ranks: each reads {Loader.ShardSize} examples per epoch, global batch {Args.PerDeviceTrainBatchSize * Distributed.WorldSize}");
         Distributed.Broadcast(model.Parameters);
         foreach (var c in _callbacks) c.OnTrainBegin(State);
 
@@ -148,29 +160,33 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
                     foreach (var c in _callbacks) c.OnStepEnd(State, loss);
                     if (bar is not null)
                     {
-                        double rate = (State.GlobalStep - startStep) * Args.PerDeviceTrainBatchSize * Args.GradientAccumulationSteps / clock.Elapsed.TotalSeconds;
+                        double rate = (State.GlobalStep - startStep) * Args.PerDeviceTrainBatchSize * Args.GradientAccumulationSteps * Distributed.WorldSize / clock.Elapsed.TotalSeconds;
                         bar.Description = $"loss {loss:F4} lr {lr:E2} {rate:F0} samples/s";
                         bar.Value = State.GlobalStep;
                     }
                     if (Args.LoggingStrategy == IntervalStrategy.Steps && Args.LoggingSteps > 0 && State.GlobalStep % Args.LoggingSteps == 0)
                     {
-                        Log(new() { ["loss"] = lossSinceLog / lossCount, ["learning_rate"] = lr }, print: !interactive);
+                        Log(new() { ["loss"] = Distributed.Average(lossSinceLog / lossCount), ["learning_rate"] = lr }, print: !interactive);
                         lossSinceLog = 0;
                         lossCount = 0;
                     }
-                    if (Args.EvaluationStrategy == IntervalStrategy.Steps && State.GlobalStep % Args.EvalSteps == 0) EvaluateAndTrack();
-                    if (Args.SaveStrategy == IntervalStrategy.Steps && State.GlobalStep % Args.SaveSteps == 0 && IsMain) SaveCheckpoint();
+                    bool evaluate = Args.EvaluationStrategy == IntervalStrategy.Steps && State.GlobalStep % Args.EvalSteps == 0;
+                    bool save = Args.SaveStrategy == IntervalStrategy.Steps && State.GlobalStep % Args.SaveSteps == 0;
+                    if (evaluate) EvaluateAndTrack();
+                    if (save && IsMain) SaveCheckpoint();
+                    if (evaluate || save) SyncRanks();
                     if (State.GlobalStep >= State.MaxSteps || State.ShouldStop) break;
                 }
                 skipBatches = 0;
                 if (Args.LoggingStrategy == IntervalStrategy.Epoch && lossCount > 0)
                 {
-                    Log(new() { ["loss"] = lossSinceLog / lossCount, ["learning_rate"] = Optimizer.LearningRate }, print: !interactive);
+                    Log(new() { ["loss"] = Distributed.Average(lossSinceLog / lossCount), ["learning_rate"] = Optimizer.LearningRate }, print: !interactive);
                     lossSinceLog = 0;
                     lossCount = 0;
                 }
                 if (Args.EvaluationStrategy == IntervalStrategy.Epoch) EvaluateAndTrack();
                 if (Args.SaveStrategy == IntervalStrategy.Epoch && IsMain) SaveCheckpoint();
+                if (Args.EvaluationStrategy == IntervalStrategy.Epoch || Args.SaveStrategy == IntervalStrategy.Epoch) SyncRanks();
                 foreach (var c in _callbacks) c.OnEpochEnd(State);
                 if (State.GlobalStep >= State.MaxSteps) break;
             }
@@ -198,11 +214,20 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
         if (Args.Plots && IsMain) TrainingPlots.Write(Args.OutputDir, State.LogHistory);
         var metrics = new Dictionary<string, double>
         {
-            ["train_loss"] = totalCount == 0 ? 0 : totalLoss / totalCount,
+            ["train_loss"] = Distributed.Average(totalCount == 0 ? 0 : totalLoss / totalCount),
             ["train_runtime"] = clock.Elapsed.TotalSeconds,
-            ["train_samples_per_second"] = totalCount * Args.PerDeviceTrainBatchSize / Math.Max(1e-9, clock.Elapsed.TotalSeconds),
+            ["train_samples_per_second"] = totalCount * Args.PerDeviceTrainBatchSize * Distributed.WorldSize / Math.Max(1e-9, clock.Elapsed.TotalSeconds),
         };
         return new TrainOutput(State.GlobalStep, metrics["train_loss"], metrics);
+    }
+
+    /// <summary>After work rank 0 does alone (evaluation, checkpoints): the other ranks wait for it (under the backend's
+    /// long timeout) and every rank adopts rank 0's decision to stop early.</summary>
+    private void SyncRanks()
+    {
+        if (Distributed.WorldSize == 1) return;
+        Distributed.Barrier();
+        State.ShouldStop = Distributed.Average(State.ShouldStop ? 1 : 0) > 0;
     }
 
     private void EvaluateAndTrack()
