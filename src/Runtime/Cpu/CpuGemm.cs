@@ -33,7 +33,7 @@ public static unsafe class CpuGemm
         {
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++)
-                    c[i * ldc + j] = epilogue.Apply(accumulate ? c[i * ldc + j] : T.Zero, j);
+                    c[i * ldc + j] = epilogue.Apply(accumulate ? c[i * ldc + j] : T.Zero, i, j);
             return;
         }
         var (mr, nr) = TileSize<T>();
@@ -115,9 +115,9 @@ public static unsafe class CpuGemm
                             T* cTile = C + (long)(ic + ir) * Ldc + j0 + jr;
                             switch (Path)
                             {
-                                case 512: Micro512(kc, ap, bp, cTile, Ldc, mr, nr, loadC, last, j0 + jr, ref Epilogue); break;
-                                case 256: Micro256(kc, ap, bp, cTile, Ldc, mr, nr, loadC, last, j0 + jr, ref Epilogue); break;
-                                default: MicroScalar(kc, ap, bp, cTile, Ldc, mr, nr, loadC, last, j0 + jr, ref Epilogue); break;
+                                case 512: Micro512(kc, ap, bp, cTile, Ldc, mr, nr, loadC, last, ic + ir, j0 + jr, ref Epilogue); break;
+                                case 256: Micro256(kc, ap, bp, cTile, Ldc, mr, nr, loadC, last, ic + ir, j0 + jr, ref Epilogue); break;
+                                default: MicroScalar(kc, ap, bp, cTile, Ldc, mr, nr, loadC, last, ic + ir, j0 + jr, ref Epilogue); break;
                             }
                         }
                     }
@@ -212,7 +212,7 @@ public static unsafe class CpuGemm
     }
 
     [SkipLocalsInit]
-    private static void Micro512<T, TEpi>(int kc, T* ap, T* bp, T* c, int ldc, int mr, int nr, bool loadC, bool last, int col0, ref TEpi epi)
+    private static void Micro512<T, TEpi>(int kc, T* ap, T* bp, T* c, int ldc, int mr, int nr, bool loadC, bool last, int row0, int col0, ref TEpi epi)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TEpi : struct, IEpilogue<T>
     {
@@ -237,14 +237,14 @@ public static unsafe class CpuGemm
         }
         if (mr == 8 && nr == 2 * w)
         {
-            Store512(c, c00, c01, loadC, last, col0, ref epi); c += ldc;
-            Store512(c, c10, c11, loadC, last, col0, ref epi); c += ldc;
-            Store512(c, c20, c21, loadC, last, col0, ref epi); c += ldc;
-            Store512(c, c30, c31, loadC, last, col0, ref epi); c += ldc;
-            Store512(c, c40, c41, loadC, last, col0, ref epi); c += ldc;
-            Store512(c, c50, c51, loadC, last, col0, ref epi); c += ldc;
-            Store512(c, c60, c61, loadC, last, col0, ref epi); c += ldc;
-            Store512(c, c70, c71, loadC, last, col0, ref epi);
+            Store512(c, c00, c01, loadC, last, row0, col0, ref epi); c += ldc;
+            Store512(c, c10, c11, loadC, last, row0 + 1, col0, ref epi); c += ldc;
+            Store512(c, c20, c21, loadC, last, row0 + 2, col0, ref epi); c += ldc;
+            Store512(c, c30, c31, loadC, last, row0 + 3, col0, ref epi); c += ldc;
+            Store512(c, c40, c41, loadC, last, row0 + 4, col0, ref epi); c += ldc;
+            Store512(c, c50, c51, loadC, last, row0 + 5, col0, ref epi); c += ldc;
+            Store512(c, c60, c61, loadC, last, row0 + 6, col0, ref epi); c += ldc;
+            Store512(c, c70, c71, loadC, last, row0 + 7, col0, ref epi);
             return;
         }
         T* tile = stackalloc T[8 * 2 * w];
@@ -253,11 +253,11 @@ public static unsafe class CpuGemm
         c20.Store(tile + 2 * ld); c21.Store(tile + 2 * ld + w); c30.Store(tile + 3 * ld); c31.Store(tile + 3 * ld + w);
         c40.Store(tile + 4 * ld); c41.Store(tile + 4 * ld + w); c50.Store(tile + 5 * ld); c51.Store(tile + 5 * ld + w);
         c60.Store(tile + 6 * ld); c61.Store(tile + 6 * ld + w); c70.Store(tile + 7 * ld); c71.Store(tile + 7 * ld + w);
-        StoreTile(tile, ld, c, ldc, mr, nr, loadC, last, col0, ref epi);
+        StoreTile(tile, ld, c, ldc, mr, nr, loadC, last, row0, col0, ref epi);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store512<T, TEpi>(T* c, Vector512<T> v0, Vector512<T> v1, bool loadC, bool last, int col0, ref TEpi epi)
+    private static void Store512<T, TEpi>(T* c, Vector512<T> v0, Vector512<T> v1, bool loadC, bool last, int row, int col0, ref TEpi epi)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TEpi : struct, IEpilogue<T>
     {
@@ -269,15 +269,15 @@ public static unsafe class CpuGemm
         }
         if (last)
         {
-            v0 = epi.Apply(v0, col0);
-            v1 = epi.Apply(v1, col0 + w);
+            v0 = epi.Apply(v0, row, col0);
+            v1 = epi.Apply(v1, row, col0 + w);
         }
         v0.Store(c);
         v1.Store(c + w);
     }
 
     [SkipLocalsInit]
-    private static void Micro256<T, TEpi>(int kc, T* ap, T* bp, T* c, int ldc, int mr, int nr, bool loadC, bool last, int col0, ref TEpi epi)
+    private static void Micro256<T, TEpi>(int kc, T* ap, T* bp, T* c, int ldc, int mr, int nr, bool loadC, bool last, int row0, int col0, ref TEpi epi)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TEpi : struct, IEpilogue<T>
     {
@@ -311,17 +311,17 @@ public static unsafe class CpuGemm
                 var v0 = Vector256.Load(tile + r * ld);
                 var v1 = Vector256.Load(tile + r * ld + w);
                 if (loadC) { v0 += Vector256.Load(row); v1 += Vector256.Load(row + w); }
-                if (last) { v0 = epi.Apply(v0, col0); v1 = epi.Apply(v1, col0 + w); }
+                if (last) { v0 = epi.Apply(v0, row0 + r, col0); v1 = epi.Apply(v1, row0 + r, col0 + w); }
                 v0.Store(row);
                 v1.Store(row + w);
             }
             return;
         }
-        StoreTile(tile, ld, c, ldc, mr, nr, loadC, last, col0, ref epi);
+        StoreTile(tile, ld, c, ldc, mr, nr, loadC, last, row0, col0, ref epi);
     }
 
     [SkipLocalsInit]
-    private static void MicroScalar<T, TEpi>(int kc, T* ap, T* bp, T* c, int ldc, int mr, int nr, bool loadC, bool last, int col0, ref TEpi epi)
+    private static void MicroScalar<T, TEpi>(int kc, T* ap, T* bp, T* c, int ldc, int mr, int nr, bool loadC, bool last, int row0, int col0, ref TEpi epi)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TEpi : struct, IEpilogue<T>
     {
@@ -337,10 +337,10 @@ public static unsafe class CpuGemm
             ap += 4;
             bp += 4;
         }
-        StoreTile(tile, 4, c, ldc, mr, nr, loadC, last, col0, ref epi);
+        StoreTile(tile, 4, c, ldc, mr, nr, loadC, last, row0, col0, ref epi);
     }
 
-    private static void StoreTile<T, TEpi>(T* tile, int ld, T* c, int ldc, int mr, int nr, bool loadC, bool last, int col0, ref TEpi epi)
+    private static void StoreTile<T, TEpi>(T* tile, int ld, T* c, int ldc, int mr, int nr, bool loadC, bool last, int row0, int col0, ref TEpi epi)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TEpi : struct, IEpilogue<T>
     {
@@ -351,7 +351,7 @@ public static unsafe class CpuGemm
             {
                 T v = tile[r * ld + j];
                 if (loadC) v += row[j];
-                if (last) v = epi.Apply(v, col0 + j);
+                if (last) v = epi.Apply(v, row0 + r, col0 + j);
                 row[j] = v;
             }
         }

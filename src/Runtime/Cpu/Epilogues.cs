@@ -4,13 +4,14 @@ using System.Runtime.Intrinsics;
 
 namespace ModelGen.Cpu;
 
-/// <summary>What a GEMM does to each finished accumulator before storing it (bias, activation). Passed as a struct
-/// type parameter, so the JIT specialises the GEMM for it: no call per element.</summary>
+/// <summary>What a GEMM does to each finished accumulator before storing it (bias, activation), given the element's row
+/// and column in C (a vector covers columns col0 … col0 + width − 1 of one row). Passed as a struct type parameter, so
+/// the JIT specialises the GEMM for it: no call per element, and unused indices cost nothing.</summary>
 public interface IEpilogue<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    T Apply(T acc, int col);
-    Vector256<T> Apply(Vector256<T> acc, int col0);
-    Vector512<T> Apply(Vector512<T> acc, int col0);
+    T Apply(T acc, int row, int col);
+    Vector256<T> Apply(Vector256<T> acc, int row, int col0);
+    Vector512<T> Apply(Vector512<T> acc, int row, int col0);
 }
 
 /// <summary>An element-wise activation in its three CPU forms, with its derivative written in terms of its output
@@ -68,9 +69,9 @@ public readonly struct SigmoidActivation<T> : IActivation<T> where T : unmanaged
 /// <summary>No bias, no activation: C = A·B.</summary>
 public readonly struct NoEpilogue<T> : IEpilogue<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public T Apply(T acc, int col) => acc;
-    public Vector256<T> Apply(Vector256<T> acc, int col0) => acc;
-    public Vector512<T> Apply(Vector512<T> acc, int col0) => acc;
+    public T Apply(T acc, int row, int col) => acc;
+    public Vector256<T> Apply(Vector256<T> acc, int row, int col0) => acc;
+    public Vector512<T> Apply(Vector512<T> acc, int row, int col0) => acc;
 }
 
 /// <summary>C = act(A·B + bias[col]): Linear's forward with its activation fused.</summary>
@@ -83,13 +84,35 @@ public readonly unsafe struct BiasActivation<T, TAct> : IEpilogue<T>
     public BiasActivation(T* bias) => _bias = bias;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public T Apply(T acc, int col) => default(TAct).Apply(_bias == null ? acc : acc + _bias[col]);
+    public T Apply(T acc, int row, int col) => default(TAct).Apply(_bias == null ? acc : acc + _bias[col]);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<T> Apply(Vector256<T> acc, int col0)
+    public Vector256<T> Apply(Vector256<T> acc, int row, int col0)
         => default(TAct).Apply(_bias == null ? acc : acc + Vector256.Load(_bias + col0));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<T> Apply(Vector512<T> acc, int col0)
+    public Vector512<T> Apply(Vector512<T> acc, int row, int col0)
         => default(TAct).Apply(_bias == null ? acc : acc + Vector512.Load(_bias + col0));
+}
+
+/// <summary>C = act(A·B + bias[row]): a convolution's forward (one output channel per row of C, its pixels along the
+/// columns) with its bias and activation fused.</summary>
+public readonly unsafe struct RowBiasActivation<T, TAct> : IEpilogue<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TAct : struct, IActivation<T>
+{
+    private readonly T* _bias;
+
+    public RowBiasActivation(T* bias) => _bias = bias;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Apply(T acc, int row, int col) => default(TAct).Apply(_bias == null ? acc : acc + _bias[row]);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<T> Apply(Vector256<T> acc, int row, int col0)
+        => default(TAct).Apply(_bias == null ? acc : acc + Vector256.Create(_bias[row]));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> Apply(Vector512<T> acc, int row, int col0)
+        => default(TAct).Apply(_bias == null ? acc : acc + Vector512.Create(_bias[row]));
 }
