@@ -4,11 +4,12 @@
 Run:   /usr/bin/python3 tests/oracle/make_fixtures.py
 Needs: PyTorch (tested with Debian's torch 1.13). No other dependencies.
 
-Writes three JSON files into the `fixtures/` directory next to this script:
+Writes four JSON files into the `fixtures/` directory next to this script:
 
   ops.json     {"cases": [...]}   single-op forward values and autograd VJPs
   models.json  {"models": [...]}  tiny networks: loss, parameter grads, dloss/dinput
   optim.json   {"traces": [...]}  5-step optimizer traces with explicit gradients
+  conv.json    {"cases": [...]}   conv2d, batch_norm (train/eval, running stats), pooling, a tiny CNN
 
 Every tensor is stored as {"shape": [...], "data": [flat row-major float64]}.
 All computation is in torch.float64; each section is seeded with
@@ -283,11 +284,106 @@ def make_optim():
     return traces
 
 
+# --------------------------------------------------------------------------
+# 4. conv.json
+# --------------------------------------------------------------------------
+
+def make_conv():
+    """Convolutional ops in NCHW: conv2d (stride, padding, dilation, groups), batch_norm in training (batch statistics,
+    running statistics after two steps) and in evaluation, max/avg/adaptive pooling, and a tiny CNN's loss and grads."""
+    torch.manual_seed(1239)
+    cases = []
+
+    # conv2d: [N, Cin, H, W] * W [Cout, Cin/groups, k, k] + b
+    for n, cin, h, w, cout, k, stride, pad, dil, groups, bias in (
+            (2, 4, 7, 6, 6, 3, 2, 1, 1, 2, True),
+            (1, 3, 5, 8, 4, 3, 1, 2, 2, 1, True),
+            (3, 2, 4, 4, 3, 1, 1, 0, 1, 1, False)):
+        x = randn(n, cin, h, w)
+        wt = randn(cout, cin // groups, k, k)
+        b = randn(cout) if bias else None
+        params = (wt, b) if bias else (wt,)
+
+        def fn(x_, w_, b_=None, s=stride, p=pad, d=dil, g=groups):
+            return F.conv2d(x_, w_, b_, stride=s, padding=p, dilation=d, groups=g)
+        y, gy, gx, grads = vjp(fn, x, params)
+        case = {"op": "conv2d", "stride": stride, "padding": pad, "dilation": dil, "groups": groups,
+                "input": T(x), "weight": T(wt), "output": T(y), "grad_output": T(gy),
+                "grad_input": T(gx), "grad_weight": T(grads[0])}
+        if bias:
+            case.update({"bias": T(b), "grad_bias": T(grads[1])})
+        cases.append(case)
+
+    # batch_norm, training: two steps from running_mean 0 / running_var 1 (momentum 0.1, eps 1e-5); the gradients of
+    # the first step, the running statistics after both
+    x = randn(3, 4, 5, 6) * 2 + 0.5
+    x2 = randn(3, 4, 5, 6)
+    wt = randn(4)
+    b = randn(4)
+    bn = torch.nn.BatchNorm2d(4, eps=1e-5, momentum=0.1)
+    with torch.no_grad():
+        bn.weight.copy_(wt)
+        bn.bias.copy_(b)
+    bn.train()
+    xg = x.detach().clone().requires_grad_(True)
+    y = bn(xg)
+    gy = randn(*y.shape)
+    gx, gw, gb = torch.autograd.grad(y, [xg, bn.weight, bn.bias], grad_outputs=gy)
+    after_one = {"running_mean": T(bn.running_mean), "running_var": T(bn.running_var)}
+    bn(x2)
+    cases.append({"op": "batch_norm_train", "eps": 1e-5, "momentum": 0.1,
+                  "input": T(x), "weight": T(wt), "bias": T(b), "output": T(y), "grad_output": T(gy),
+                  "grad_input": T(gx), "grad_weight": T(gw), "grad_bias": T(gb),
+                  "after_one": after_one, "second_input": T(x2),
+                  "running_mean": T(bn.running_mean), "running_var": T(bn.running_var),
+                  "num_batches_tracked": int(bn.num_batches_tracked.item())})
+
+    # batch_norm, evaluation: the running statistics are constants
+    x = randn(2, 3, 4, 3)
+    mean = randn(3)
+    var = randn(3) ** 2 + 0.5
+    wt = randn(3)
+    b = randn(3)
+    y, gy, gx, (gw, gb) = vjp(lambda x_, w_, b_: F.batch_norm(x_, mean, var, w_, b_, training=False, eps=1e-5), x, (wt, b))
+    cases.append({"op": "batch_norm_eval", "eps": 1e-5, "input": T(x), "running_mean": T(mean), "running_var": T(var),
+                  "weight": T(wt), "bias": T(b), "output": T(y), "grad_output": T(gy),
+                  "grad_input": T(gx), "grad_weight": T(gw), "grad_bias": T(gb)})
+
+    # pooling
+    x = randn(2, 3, 7, 5)
+    for op, fn, extra in (
+            ("max_pool2d", lambda x_: F.max_pool2d(x_, 3, stride=2, padding=1), {"kernel": 3, "stride": 2, "padding": 1}),
+            ("avg_pool2d", lambda x_: F.avg_pool2d(x_, 3, stride=2, padding=1), {"kernel": 3, "stride": 2, "padding": 1}),
+            ("adaptive_avg_pool2d", lambda x_: F.adaptive_avg_pool2d(x_, (3, 2)), {"output_size": [3, 2]})):
+        y, gy, gx, _ = vjp(fn, x)
+        case = {"op": op, "input": T(x), "output": T(y), "grad_output": T(gy), "grad_input": T(gx)}
+        case.update(extra)
+        cases.append(case)
+
+    # a tiny CNN: conv(1->4, 3, padding 1) -> batch norm -> relu -> max-pool 2 -> flatten -> linear(36 -> 3), cross entropy
+    params = {"conv.weight": randn(4, 1, 3, 3) * 0.5, "conv.bias": randn(4) * 0.1,
+              "bn.weight": 1 + 0.1 * randn(4), "bn.bias": 0.1 * randn(4)}
+    params.update(init_linear("fc", 36, 3))
+    x = randn(4, 1, 6, 6)
+    target = torch.randint(0, 3, (4,))
+
+    def cnn(p, x_):
+        h = F.conv2d(x_, p["conv.weight"], p["conv.bias"], padding=1)
+        h = F.batch_norm(h, None, None, p["bn.weight"], p["bn.bias"], training=True, eps=1e-5)
+        h = F.max_pool2d(torch.relu(h), 2)
+        return lin(p, "fc", h.flatten(1))
+    model = model_case("tiny_cnn", params, x, target, cnn, F.cross_entropy)
+    model["op"] = "tiny_cnn"
+    cases.append(model)
+    return cases
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     for fname, key, items in (("ops.json", "cases", make_ops()),
                               ("models.json", "models", make_models()),
-                              ("optim.json", "traces", make_optim())):
+                              ("optim.json", "traces", make_optim()),
+                              ("conv.json", "cases", make_conv())):
         path = dump(fname, key, items)
         print("%-12s %3d %-7s %8d bytes" % (fname, len(items), key, os.path.getsize(path)))
 

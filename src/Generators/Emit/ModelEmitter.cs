@@ -185,7 +185,7 @@ public static class ModelEmitter
                 }
                 continue;
             }
-            if (n.Kind == OpKind.Linear && n.FusedActivation is not null) continue; // writes straight into its activation's tensor
+            if (n.Kind is OpKind.Linear or OpKind.Conv2d && n.FusedActivation is not null) continue; // writes straight into its activation's tensor
             if (!rule.IsExternal) w.Line($"p.v{n.Id} = arena.Add(s{n.Id});");
             w.Line($"p.g{n.Id} = arena.Add(s{n.Id});");
             foreach (var extra in rule.PlanTensors(n)) w.Line($"p.{extra.Name} = arena.Add({extra.Shape ?? $"s{n.Id}"});");
@@ -235,6 +235,8 @@ public static class ModelEmitter
             var shapes = n.Inputs.Select(i => "s" + i).ToList();
             var expr = n.Kind == OpKind.Input ? n.Layer : OpRule.For(n.Kind).RuntimeShape(n, shapes, ctx);
             w.Line($"var s{n.Id} = {expr};");
+            if (n.Kind == OpKind.Input && n.Dims.Length > 0) // [Shape(...)]: the declared example shape
+                w.Line($"global::ModelGen.Ops.CheckExampleShape(s{n.Id}, new int[] {{ {string.Join(", ", n.Dims)} }}, \"{n.Layer}\");");
         }
     }
 
@@ -339,6 +341,14 @@ public static class ModelEmitter
         {
             switch (step)
             {
+                case LinearStep conv when conv.Linear.Kind == OpKind.Conv2d:
+                    {
+                        var act = conv.Activation is null ? "" : conv.Activation.Kind.ToString().ToLowerInvariant();
+                        var body = $"{conv.Linear.Layer}.weight ⊛ {InputNames(graph, conv.Linear)[0]} + {conv.Linear.Layer}.bias";
+                        w.Line($"// {conv.Linear.Layer}: v{conv.Output.Id} = {(act.Length > 0 ? $"{act}({body})" : body)}   {ShapeComment(graph[conv.Linear.Inputs[0]])} → {ShapeComment(conv.Output)}   (im2col + GEMM per image, epilogue bias{(act.Length > 0 ? " + " + act : "")})");
+                        ((Conv2dRule)OpRule.For(OpKind.Conv2d)).EmitForward(ctx, conv);
+                        break;
+                    }
                 case LinearStep ls:
                     {
                         var x = graph[ls.Linear.Inputs[0]];
@@ -393,6 +403,17 @@ public static class ModelEmitter
             }
             switch (step)
             {
+                case LinearStep conv when conv.Linear.Kind == OpKind.Conv2d:
+                    {
+                        var act = conv.Linear.FusedActivation;
+                        var x = InputNames(graph, conv.Linear)[0];
+                        w.Line($"// backward of {conv.Linear.Layer}{(act is null ? "" : $" ∘ {act.ToString()!.ToLowerInvariant()}")}:");
+                        w.Line($"//   dZ = dV{outId}{(act is null ? "" : $" ⊙ {act.ToString()!.ToLowerInvariant()}'(v{outId}) in place")}, with d{conv.Linear.Layer}.bias += Σ_(n,pixels) dZ");
+                        w.Line($"//   d{conv.Linear.Layer}.weight += dZ · im2col({x})ᵀ   (GEMM NT per image)");
+                        w.Line($"//   d{x} (+)= col2im({conv.Linear.Layer}.weightᵀ · dZ)   (GEMM TN per image; skipped when not needed)");
+                        ((Conv2dRule)OpRule.For(OpKind.Conv2d)).EmitBackward(ctx, conv);
+                        break;
+                    }
                 case LinearStep ls:
                     {
                         var act = ls.Linear.FusedActivation;

@@ -11,7 +11,7 @@ public abstract class Step
     public abstract Node Output { get; }
 }
 
-/// <summary>Linear with its bias and, when fused, its activation in the GEMM epilogue.</summary>
+/// <summary>A GEMM-backed op (Linear, or Conv2d) with its bias and, when fused, its activation in the GEMM epilogue.</summary>
 public sealed class LinearStep(Node linear, Node? activation) : Step
 {
     public Node Linear { get; } = linear;
@@ -37,7 +37,7 @@ public sealed class SingleStep(Node node) : Step
 }
 
 /// <summary>
-/// Groups the graph into steps: an activation whose input is a Linear used only by it moves into the GEMM epilogue;
+/// Groups the graph into steps: an activation whose input is a Linear or Conv2d used only by it moves into the GEMM epilogue;
 /// element-wise ops whose only consumer is another element-wise op join that consumer's kernel.
 /// </summary>
 public static class Fuser
@@ -51,7 +51,7 @@ public static class Fuser
         {
             if (OpRule.For(n.Kind).EpilogueActivation is null) continue;
             var input = nodes[n.Inputs[0]];
-            if (input.Kind == OpKind.Linear && input.Consumers.Count == 1 && input.Id != graph.Output && !fusedIntoLinear.ContainsKey(input.Id))
+            if (input.Kind is OpKind.Linear or OpKind.Conv2d && input.Consumers.Count == 1 && input.Id != graph.Output && !fusedIntoLinear.ContainsKey(input.Id))
             {
                 fusedIntoLinear[input.Id] = n;
                 input.FusedActivation = n.Kind;
@@ -80,7 +80,7 @@ public static class Fuser
         foreach (var n in nodes)
         {
             if (n.Kind == OpKind.Input || absorbed.Contains(n.Id)) continue;
-            if (n.Kind == OpKind.Linear)
+            if (n.Kind is OpKind.Linear or OpKind.Conv2d)
             {
                 steps.Add(new LinearStep(n, fusedIntoLinear.TryGetValue(n.Id, out var act) ? act : null));
                 continue;

@@ -30,6 +30,12 @@ public enum OpKind
     LayerNorm,
     Attention,
     FirstToken,
+    Conv2d,
+    MaxPool2d,
+    AvgPool2d,
+    AdaptiveAvgPool2d,
+    BatchNorm2d,
+    Dropout2d,
 }
 
 /// <summary>One SSA value of the forward graph: the op that makes it, its inputs and attributes.</summary>

@@ -27,6 +27,12 @@ public static class GraphBuilder
             input.InputIndex = graph.InputNames.Count;
             input.Layer = name;
             input.Shape = new[] { "B", "*" };
+            // [Shape(1, 28, 28)]: one example's shape, the batch implied
+            if (input.InputIndex < spec.Forward.InputShapes.Count && spec.Forward.InputShapes[input.InputIndex].Length > 0)
+            {
+                input.Dims = spec.Forward.InputShapes[input.InputIndex].Split(',').Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray();
+                input.Shape = new[] { "B" }.Concat(input.Dims.Select(d => d.ToString(CultureInfo.InvariantCulture))).ToArray();
+            }
             graph.InputNames.Add(name);
             env[name] = input.Id;
         }
@@ -305,6 +311,28 @@ public static class GraphBuilder
                         n.Layer = layer.Name;
                         n.Origin = e;
                         n.Shape = layer.Kind == LayerKind.LayerNorm ? _g[inputs[0]].Shape : _g[inputs[0]].Shape.Concat(new[] { "?" }).ToArray();
+                        return n.Id;
+                    }
+                case LayerKind.Conv2d when inputs.Count == 1:
+                case LayerKind.MaxPool2d when inputs.Count == 1:
+                case LayerKind.AvgPool2d when inputs.Count == 1:
+                case LayerKind.AdaptiveAvgPool2d when inputs.Count == 1:
+                case LayerKind.BatchNorm2d when inputs.Count == 1:
+                case LayerKind.Dropout2d when inputs.Count == 1:
+                    {
+                        var kind = layer.Kind switch
+                        {
+                            LayerKind.Conv2d => OpKind.Conv2d,
+                            LayerKind.MaxPool2d => OpKind.MaxPool2d,
+                            LayerKind.AvgPool2d => OpKind.AvgPool2d,
+                            LayerKind.AdaptiveAvgPool2d => OpKind.AdaptiveAvgPool2d,
+                            LayerKind.BatchNorm2d => OpKind.BatchNorm2d,
+                            _ => OpKind.Dropout2d,
+                        };
+                        var n = _g.Add(kind, inputs[0]);
+                        n.Layer = layer.Name;
+                        n.Origin = e;
+                        n.Shape = kind is OpKind.BatchNorm2d or OpKind.Dropout2d ? _g[inputs[0]].Shape : new[] { "B", "?", "?", "?" };
                         return n.Id;
                     }
                 case LayerKind.Model when inputs.Count >= 1:

@@ -24,6 +24,12 @@ public enum LayerKind
     ModelList,
     Embedding,
     LayerNorm,
+    Conv2d,
+    MaxPool2d,
+    AvgPool2d,
+    AdaptiveAvgPool2d,
+    BatchNorm2d,
+    Dropout2d,
     Unsupported,
 }
 
@@ -33,7 +39,9 @@ public sealed record LayerSpec(string Name, LayerKind Kind, string TypeName, Equ
 /// <summary>A constructor argument: its text, its name when named, and its value when it is a compile-time constant.</summary>
 public sealed record ArgSpec(string? Name, string Text, double? Constant);
 
-public sealed record ForwardSpec(EquatableArray<string> Parameters, EquatableArray<StatementSpec> Body);
+/// <summary>Forward's parameters, its body, and per parameter the example shape declared with [Shape(...)]
+/// ("1,28,28"; "" when none).</summary>
+public sealed record ForwardSpec(EquatableArray<string> Parameters, EquatableArray<StatementSpec> Body, EquatableArray<string> InputShapes = default);
 
 public enum StatementKind
 {

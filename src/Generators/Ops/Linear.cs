@@ -57,9 +57,20 @@ public sealed class LinearRule : OpRule
         if (ctx.Unifier.Unify(last, inDim) == Unification.Conflict)
         {
             ctx.Report(ShapeDiagnosticIds.LinearInput, node,
-                $"Linear layer '{layer.Name}' expects input […, {ctx.Unifier.Format(inDim)}] but {ShapeContext.DescribeArgument(node, 0)} has shape {ctx.Format(x)}", layer.Name);
+                $"Linear layer '{layer.Name}' expects input […, {ctx.Unifier.Format(inDim)}] but {ShapeContext.DescribeArgument(node, 0)} has shape {ctx.Format(x)}{FlattenedImage(ctx, node)}", layer.Name);
         }
         return ctx.Unifier.WithLast(x, outDim);
+    }
+
+    /// <summary>The classic CNN mistake, a head sized for another image: when the input is Flatten of a known [N, C, H, W],
+    /// the message shows where its size comes from (": Flatten makes C·H·W = 64·7·7 = 3136 features of [?, 64, 7, 7]").</summary>
+    private static string FlattenedImage(ShapeContext ctx, Node node)
+    {
+        var source = ctx.InputNode(node, 0);
+        if (source is not { Kind: OpKind.Flatten } || ctx.ShapeOf(source.Inputs[0]) is not { Rest: null, Dims.Count: 4 } image) return "";
+        var chw = image.Dims.Skip(1).ToList();
+        if (chw.Any(d => d.Kind != DimKind.Const)) return "";
+        return $": Flatten makes C·H·W = {string.Join("·", chw.Select(d => d.ToString()))} = {chw.Aggregate(1L, (a, d) => a * d.Value)} features of {ctx.Format(image)}";
     }
 
     public override string RuntimeShape(Node node, IReadOnlyList<string> inputShapes, EmitContext ctx)

@@ -85,6 +85,12 @@ public abstract class OpRule
         [OpKind.LayerNorm] = new LayerNormRule(),
         [OpKind.Attention] = new AttentionRule(),
         [OpKind.FirstToken] = new FirstTokenRule(),
+        [OpKind.Conv2d] = new Conv2dRule(),
+        [OpKind.MaxPool2d] = new Pool2dRule(max: true),
+        [OpKind.AvgPool2d] = new Pool2dRule(max: false),
+        [OpKind.AdaptiveAvgPool2d] = new AdaptiveAvgPool2dRule(),
+        [OpKind.BatchNorm2d] = new BatchNorm2dRule(),
+        [OpKind.Dropout2d] = new Dropout2dRule(),
     };
 
     public static OpRule For(OpKind kind) => Rules[kind];

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -14,6 +15,7 @@ public static class ModelParser
 {
     public const string ModelAttributeName = "ModelGen.ModelAttribute";
     public const string LayerAttributeName = "ModelGen.LayerAttribute";
+    public const string ShapeAttributeName = "ModelGen.ShapeAttribute";
 
     public static ModelSpec? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
@@ -60,7 +62,7 @@ public static class ModelParser
             if (syntax is null) unsupported = "Forward has no source";
             else
             {
-                forward = ParseForward(syntax, trace);
+                forward = ParseForward(syntax, trace, InputShapes(forwardMethod));
                 if (trace is not null) trace.Forward = syntax;
             }
         }
@@ -79,6 +81,12 @@ public static class ModelParser
         else if (original == "ModelGen.Dropout") kind = LayerKind.Dropout;
         else if (original == "ModelGen.Embedding") kind = LayerKind.Embedding;
         else if (original == "ModelGen.LayerNorm") kind = LayerKind.LayerNorm;
+        else if (original == "ModelGen.Conv2d") kind = LayerKind.Conv2d;
+        else if (original == "ModelGen.MaxPool2d") kind = LayerKind.MaxPool2d;
+        else if (original == "ModelGen.AvgPool2d") kind = LayerKind.AvgPool2d;
+        else if (original == "ModelGen.AdaptiveAvgPool2d") kind = LayerKind.AdaptiveAvgPool2d;
+        else if (original == "ModelGen.BatchNorm2d") kind = LayerKind.BatchNorm2d;
+        else if (original == "ModelGen.Dropout2d") kind = LayerKind.Dropout2d;
         else if (original == "ModelGen.LayerList<T>" && memberType is INamedTypeSymbol { TypeArguments.Length: 1 } list)
         {
             kind = LayerKind.ModelList;
@@ -191,13 +199,26 @@ public static class ModelParser
         }
     }
 
-    private static ForwardSpec ParseForward(MethodDeclarationSyntax method, ParseTrace? trace)
+    /// <summary>Per Forward parameter, the example shape of its [Shape(1, 28, 28)] attribute as "1,28,28" ("" when none).</summary>
+    private static EquatableArray<string> InputShapes(IMethodSymbol forward)
+        => forward.Parameters.Select(p =>
+        {
+            var shape = p.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == ShapeAttributeName);
+            if (shape is null || shape.ConstructorArguments.Length != 1) return "";
+            var arg = shape.ConstructorArguments[0];
+            var values = arg.Kind == TypedConstantKind.Array ? arg.Values : ImmutableArray.Create(arg);
+            return values.All(v => v.Value is int)
+                ? string.Join(",", values.Select(v => ((int)v.Value!).ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                : "";
+        }).ToEquatableArray();
+
+    private static ForwardSpec ParseForward(MethodDeclarationSyntax method, ParseTrace? trace, EquatableArray<string> inputShapes)
     {
         var parameters = method.ParameterList.Parameters.Select(p => Escape(p.Identifier.ValueText)).ToEquatableArray();
         var body = new List<StatementSpec>();
         if (method.ExpressionBody is { } arrow) body.Add(Record(trace, new StatementSpec(StatementKind.Return, "", ParseExpression(arrow.Expression, trace), "", EquatableArray<StatementSpec>.Empty), arrow));
         else if (method.Body is { } block) body.AddRange(block.Statements.Select(st => ParseStatement(st, trace)));
-        return Record(trace, new ForwardSpec(parameters, body.ToEquatableArray()), method);
+        return Record(trace, new ForwardSpec(parameters, body.ToEquatableArray(), inputShapes), method);
     }
 
     private static T Record<T>(ParseTrace? trace, T spec, SyntaxNode syntax) where T : class

@@ -11,6 +11,7 @@ namespace ModelGen;
 public abstract class Module : ILayer, IDisposable
 {
     private List<Parameter>? _parameters;
+    private List<Parameter> _buffers = [];
     private bool _disposed;
     private Device? _device;
 
@@ -51,6 +52,24 @@ public abstract class Module : ILayer, IDisposable
         => Parameters.FirstOrDefault(p => p.Name == name)
            ?? throw new KeyNotFoundException($"No parameter '{name}'. Parameters: {string.Join(", ", Parameters.Select(p => p.Name))}.");
 
+    /// <summary>Non-trainable state saved with the model (BatchNorm's running_mean, running_var, num_batches_tracked),
+    /// named like PyTorch's state dict. Optimizers never see these: they are not in <see cref="Parameters"/>.</summary>
+    public IReadOnlyList<Parameter> Buffers
+    {
+        get
+        {
+            EnsureBound();
+            return _buffers;
+        }
+    }
+
+    public Parameter Buffer(string name)
+        => Buffers.FirstOrDefault(p => p.Name == name)
+           ?? throw new KeyNotFoundException($"No buffer '{name}'. Buffers: {string.Join(", ", Buffers.Select(p => p.Name))}.");
+
+    /// <summary>What Save writes and Load reads: the parameters, then the buffers (PyTorch's state_dict).</summary>
+    private IEnumerable<Parameter> StateTensors => Parameters.Concat(Buffers);
+
     public long ParameterCount => Parameters.Sum(p => (long)p.Value.Count);
 
     public void Train(bool training = true) => SetTraining(training);
@@ -69,11 +88,12 @@ public abstract class Module : ILayer, IDisposable
         for (int i = 0; i < parameters.Count; i++) Ops.Fill(parameters[i].Grad, 0);
     }
 
-    /// <summary>Writes the parameters as safetensors (atomically: a failed save leaves the previous file intact).</summary>
+    /// <summary>Writes the parameters and buffers as safetensors (atomically: a failed save leaves the previous file intact).</summary>
     public void Save(string path)
     {
         ThrowIfDisposed();
-        var host = Parameters.Select(p => (p.Name, Value: p.Value.Device.IsCpu ? p.Value : p.Value.To(Device.Cpu))).ToList();
+        var state = StateTensors.ToList();
+        var host = state.Select(p => (p.Name, Value: p.Value.Device.IsCpu ? p.Value : p.Value.To(Device.Cpu))).ToList();
         try
         {
             SafeTensorsWriter.Write(path, host.Select(h => (h.Name, h.Value)),
@@ -81,20 +101,22 @@ public abstract class Module : ILayer, IDisposable
         }
         finally
         {
-            foreach (var (name, value) in host)
-                if (!ReferenceEquals(value, Parameter(name).Value)) value.Dispose();
+            for (int i = 0; i < host.Count; i++)
+                if (!ReferenceEquals(host[i].Value, state[i].Value)) host[i].Value.Dispose();
         }
     }
 
-    /// <summary>Reads parameters saved by <see cref="Save"/> (or by PyTorch's safetensors) into this model.</summary>
+    /// <summary>Reads parameters and buffers saved by <see cref="Save"/> (or by PyTorch's safetensors) into this model.
+    /// As in PyTorch, a missing <c>num_batches_tracked</c> (older checkpoints) keeps its current value.</summary>
     public void Load(string path)
     {
         ThrowIfDisposed();
         using var file = SafeTensorsFile.Open(path);
-        var missing = Parameters.Where(p => !file.Contains(p.Name)).Select(p => p.Name).ToList();
+        var state = StateTensors.Where(p => file.Contains(p.Name) || !(p.IsBuffer && p.Name.EndsWith("num_batches_tracked", StringComparison.Ordinal))).ToList();
+        var missing = state.Where(p => !file.Contains(p.Name)).Select(p => p.Name).ToList();
         if (missing.Count > 0)
             throw new InvalidDataException($"{path}: missing tensors {string.Join(", ", missing)} for {GetType().Name}.");
-        foreach (var p in Parameters)
+        foreach (var p in state)
         {
             var info = file.Tensors.First(t => t.Name == p.Name);
             if (!info.Shape.AsSpan().SequenceEqual(p.Shape.Dims))
@@ -123,8 +145,9 @@ public abstract class Module : ILayer, IDisposable
         _device = binder.Device;
         DType = binder.DType;
         Name = prefix.TrimEnd('.');
-        int before = binder.Parameters.Count;
+        int before = binder.Parameters.Count, buffersBefore = binder.Buffers.Count;
         BindLayers(binder, prefix);
+        _buffers = binder.Buffers.GetRange(buffersBefore, binder.Buffers.Count - buffersBefore);
         _parameters = binder.Parameters.GetRange(before, binder.Parameters.Count - before);
         OnBound();
     }
@@ -156,7 +179,7 @@ public abstract class Module : ILayer, IDisposable
         DisposePlans();
         foreach (var child in Children()) child.Dispose();
         if (_parameters is not null)
-            foreach (var p in _parameters) p.Dispose(); // shared with the parent's list; Dispose is idempotent
+            foreach (var p in _parameters.Concat(_buffers)) p.Dispose(); // shared with the parent's list; Dispose is idempotent
         _disposed = true;
         GC.SuppressFinalize(this);
     }

@@ -7,6 +7,7 @@ public sealed class ModuleBinder
 {
     private ulong _rngState;
     private readonly List<Parameter> _parameters = new();
+    private readonly List<Parameter> _buffers = new();
 
     internal ModuleBinder(Device device, DType dtype, int seed)
     {
@@ -18,6 +19,7 @@ public sealed class ModuleBinder
     public Device Device { get; }
     public DType DType { get; }
     internal List<Parameter> Parameters => _parameters;
+    internal List<Parameter> Buffers => _buffers;
 
     /// <summary>Creates a parameter initialised from U(−bound, bound).</summary>
     public Parameter Parameter(string name, Shape shape, double bound)
@@ -58,6 +60,15 @@ public sealed class ModuleBinder
         var p = new Parameter(name, Tensor.From<double>(Enumerable.Repeat(value, shape.Count).ToArray(), shape, DType, Device));
         _parameters.Add(p);
         return p;
+    }
+
+    /// <summary>Creates a buffer filled with one value: saved and loaded with the model, never trained (BatchNorm's
+    /// running statistics). It draws nothing from the seeded stream, so adding one does not change other initialisations.</summary>
+    public Parameter Buffer(string name, Shape shape, double value)
+    {
+        var b = new Parameter(name, Tensor.From<double>(Enumerable.Repeat(value, shape.Count).ToArray(), shape, DType, Device), isBuffer: true);
+        _buffers.Add(b);
+        return b;
     }
 
     public void Layer(string name, ILayer? layer)

@@ -36,10 +36,16 @@ public sealed class ClassificationTask<TExample> : ITrainingTask<TExample, Featu
     private readonly Func<TExample, int> _label;
     private readonly Dictionary<int, Tensor> _inputs = new();
 
-    public ClassificationTask(Module model, int features, int classes, Func<TExample, ReadOnlyMemory<float>> featuresOf, Func<TExample, int> labelOf)
+    /// <param name="exampleShape">The shape of one example's input without the batch dimension (a CNN's [1, 28, 28]); by
+    /// default the features are a vector, [features].</param>
+    public ClassificationTask(Module model, int features, int classes, Func<TExample, ReadOnlyMemory<float>> featuresOf, Func<TExample, int> labelOf,
+        Shape? exampleShape = null)
     {
         _model = model as IModel ?? throw new ArgumentException($"{model.GetType().Name} does not take one tensor input.");
+        if (exampleShape is not null && exampleShape.Count != features)
+            throw new ArgumentException($"The example shape {exampleShape} holds {exampleShape.Count} values, not the {features} features.", nameof(exampleShape));
         Model = model;
+        ExampleShape = exampleShape ?? new Shape(features);
         Features = features;
         Classes = classes;
         _features = featuresOf;
@@ -48,6 +54,7 @@ public sealed class ClassificationTask<TExample> : ITrainingTask<TExample, Featu
 
     public Module Model { get; }
     public int Features { get; }
+    public Shape ExampleShape { get; }
     public int Classes { get; }
 
     public FeatureBatch Create(int capacity) => new(capacity, Features);
@@ -67,7 +74,7 @@ public sealed class ClassificationTask<TExample> : ITrainingTask<TExample, Featu
     private Tensor Input(FeatureBatch batch, int count)
     {
         if (!_inputs.TryGetValue(count, out var x))
-            _inputs[count] = x = Tensor.Zeros(new Shape(count, Features), Model.DType, Model.Device);
+            _inputs[count] = x = Tensor.Zeros(new Shape([count, .. ExampleShape.Dims]), Model.DType, Model.Device);
         x.CopyFrom<float>(batch.Features.AsSpan(0, count * Features));
         return x;
     }

@@ -371,10 +371,11 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
 /// <summary>Convenience constructors.</summary>
 public static class Trainer
 {
-    /// <summary>A trainer for classifying fixed-size feature vectors with a single-input [Model].</summary>
+    /// <summary>A trainer for classifying fixed-size feature vectors with a single-input [Model]; with
+    /// <paramref name="exampleShape"/> each example is fed in that shape (images [channels, height, width] for a CNN).</summary>
     public static Trainer<TExample, FeatureBatch> ForClassification<TExample>(Module model, TrainingArguments args,
         IReadOnlyList<TExample> train, IReadOnlyList<TExample>? eval, int features, int classes,
         Func<TExample, ReadOnlyMemory<float>> featuresOf, Func<TExample, int> labelOf,
-        IEnumerable<TrainerCallback>? callbacks = null, TextWriter? output = null)
-        => new(new ClassificationTask<TExample>(model, features, classes, featuresOf, labelOf), args, train, eval, null, callbacks, output);
+        IEnumerable<TrainerCallback>? callbacks = null, TextWriter? output = null, Shape? exampleShape = null)
+        => new(new ClassificationTask<TExample>(model, features, classes, featuresOf, labelOf, exampleShape), args, train, eval, null, callbacks, output);
 }
