@@ -43,7 +43,17 @@ public static class Descriptors
     public static readonly DiagnosticDescriptor Rank = Rule(ShapeDiagnosticIds.Rank,
         "Input of the wrong rank",
         "{0}", Shapes, DiagnosticSeverity.Error,
-        "Some ops need an input of a given rank, e.g. FirstToken needs [batch, seq, hidden].");
+        "Some ops need an input of a given rank, e.g. FirstToken needs [batch, seq, hidden] and Conv2d, the poolings, BatchNorm2d and Dropout2d need NCHW [batch, channels, height, width].");
+
+    public static readonly DiagnosticDescriptor ChannelMismatch = Rule(ShapeDiagnosticIds.ChannelMismatch,
+        "Convolution or batch-norm channels do not match the input's channel dimension",
+        "{0}", Shapes, DiagnosticSeverity.Error,
+        "Conv2d(in, out, k) and BatchNorm2d(c) read NCHW input: its second dimension must be in (or c), and a grouped convolution's groups must divide it.");
+
+    public static readonly DiagnosticDescriptor WindowSize = Rule(ShapeDiagnosticIds.WindowSize,
+        "Convolution kernel or pooling window larger than the padded input",
+        "{0}", Shapes, DiagnosticSeverity.Error,
+        "A Conv2d kernel (spanning dilation·(k − 1) + 1) or a pooling window must fit in the input plus its padding, otherwise the output has no rows or columns.");
 
     public static readonly DiagnosticDescriptor ElementwiseShapes = Rule(ShapeDiagnosticIds.ElementwiseShapes,
         "Element-wise operation with incompatible shapes",
@@ -102,6 +112,8 @@ public static class Descriptors
         ShapeDiagnosticIds.MatMulBatch => AttentionOperands,
         ShapeDiagnosticIds.HeadsDivide => HeadsDivide,
         ShapeDiagnosticIds.Rank => Rank,
+        ShapeDiagnosticIds.ChannelMismatch => ChannelMismatch,
+        ShapeDiagnosticIds.WindowSize => WindowSize,
         ShapeDiagnosticIds.ElementwiseShapes => ElementwiseShapes,
         ShapeDiagnosticIds.ReshapeCount => ReshapeCount,
         ShapeDiagnosticIds.MseTarget => MseTarget,

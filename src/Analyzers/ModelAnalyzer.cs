@@ -23,6 +23,7 @@ public sealed class ModelAnalyzer : DiagnosticAnalyzer
 {
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         Descriptors.LinearInput, Descriptors.LayerNormInput, Descriptors.AttentionOperands, Descriptors.HeadsDivide, Descriptors.Rank,
+        Descriptors.ChannelMismatch, Descriptors.WindowSize,
         Descriptors.ElementwiseShapes, Descriptors.ReshapeCount, Descriptors.MseTarget,
         Descriptors.BlockListShape, Descriptors.NotPartial, Descriptors.UnsupportedLayerType, Descriptors.UndeclaredDimension,
         Descriptors.UnsupportedConstruct, Descriptors.UnusedLayer, Descriptors.DropoutProbability);
@@ -100,6 +101,13 @@ public sealed class ModelAnalyzer : DiagnosticAnalyzer
                     case LayerKind.Embedding:
                         CheckDimension(lt, 0, "count");
                         CheckDimension(lt, 1, "dim");
+                        break;
+                    case LayerKind.Conv2d:
+                        CheckDimension(lt, 0, "inChannels", "in_channels");
+                        CheckDimension(lt, 1, "outChannels", "out_channels");
+                        break;
+                    case LayerKind.BatchNorm2d:
+                        CheckDimension(lt, 0, "numFeatures", "num_features");
                         break;
                 }
             }
