@@ -187,6 +187,7 @@ public sealed unsafe class MpiBackend : IDistributedBackend
         Console.Out.Flush();
         Console.Error.WriteLine($"ModelGen.Distributed: rank {Rank} of {WorldSize}: {message}");
         Console.Error.Flush();
+        Thread.Sleep(1000); // the launcher forwards a rank's output asynchronously: let the message get out before the kill
         Mpi.MPI_Abort(Mpi.MPI_COMM_WORLD, 1);
     }
 
