@@ -412,5 +412,25 @@ public class ConvOpTests
         Assert.That(Assert.Throws<ShapeMismatchException>(() => model.Run(wrong))!.Message, Does.Contain("Input 'x' is declared [Shape(2, 9, 7)]"));
     }
 
+    [Test]
+    public void TinyCnn_TrainingStep_AllocatesNothingOnTheCallingThreadAfterWarmUp()
+    {
+        using var model = new TinyCnn(Device.Cpu, 4);
+        using var optimizer = new AdamW(model.Parameters, lr: 1e-3);
+        using var x = Tensor.From<double>(Numerics.Randn(new Random(5), 8 * 2 * 9 * 7), new Shape(8, 2, 9, 7), DType.Float32);
+        int[] labels = [0, 1, 2, 0, 1, 2, 0, 1];
+        void Step()
+        {
+            model.CrossEntropy(x, labels);
+            model.Backward();
+            optimizer.Step();
+            optimizer.ZeroGrad();
+        }
+        for (int i = 0; i < 50; i++) Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) Step();
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo(0));
+    }
+
     private static double[] Ones(int n) => Enumerable.Repeat(1.0, n).ToArray();
 }
