@@ -237,17 +237,27 @@ public static class Dataset
     {
         if (element.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{source}: expected an object, found {element.ValueKind}.");
         var dict = new Dictionary<string, object?>();
-        foreach (var p in element.EnumerateObject())
+        try
         {
-            dict[p.Name] = p.Value.ValueKind switch
+            foreach (var p in element.EnumerateObject())
             {
-                JsonValueKind.String => p.Value.GetString(),
-                JsonValueKind.Number => p.Value.TryGetInt64(out var l) ? l : p.Value.GetDouble(),
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                JsonValueKind.Null => null,
-                _ => p.Value.GetRawText(),
-            };
+                dict[p.Name] = p.Value.ValueKind switch
+                {
+                    JsonValueKind.String => p.Value.GetString(),
+                    JsonValueKind.Number => p.Value.TryGetInt64(out var l) ? l
+                        : p.Value.TryGetDouble(out var d) ? d
+                        : throw new InvalidDataException($"{source}: field '{p.Name}' holds the number {p.Value.GetRawText()}, which is out of range."),
+                    JsonValueKind.True => true,
+                    JsonValueKind.False => false,
+                    JsonValueKind.Null => null,
+                    _ => p.Value.GetRawText(),
+                };
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            // the parser checks escapes lazily: "\ud800" (a lone surrogate) or invalid UTF-8 fails when the string is read
+            throw new InvalidDataException($"{source}: invalid text in a JSON string: {e.Message}", e);
         }
         return new Record(dict, source);
     }

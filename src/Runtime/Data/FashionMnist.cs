@@ -20,7 +20,7 @@ public static class Idx
         int count = header[1], rows = header[2], cols = header[3];
         if (count < 0 || rows <= 0 || cols <= 0)
             throw Fail(path, $"wrong dimensions: {count} images of {rows}x{cols} pixels");
-        long total = (long)count * rows * cols;
+        Int128 total = (Int128)count * rows * cols; // three ints can overflow a long
         if (total > Array.MaxLength)
             throw Fail(path, $"wrong dimensions: {count} images of {rows}x{cols} pixels is more than one array can hold");
         var pixels = ReadPayload(stream, path, (int)total, $"{count} images of {rows}x{cols}");
@@ -95,8 +95,19 @@ public static class Idx
 
     private static byte[] ReadPayload(Stream stream, string path, int length, string what)
     {
-        var data = new byte[length];
-        int got = ReadFully(stream, data, path);
+        // A corrupted header can declare billions of bytes: memory follows the data that is really there (a plain file
+        // is measured first; a gzip stream is read in growing chunks).
+        if (stream.CanSeek && stream.Length - stream.Position < length)
+            throw Fail(path, $"truncated: expected {length} bytes of data ({what}), got {stream.Length - stream.Position}");
+        var data = new byte[stream.CanSeek ? length : Math.Min(length, 1 << 20)];
+        int got = 0;
+        while (true)
+        {
+            int n = ReadFully(stream, data.AsSpan(got), path);
+            got += n;
+            if (got < data.Length || data.Length == length) break;
+            Array.Resize(ref data, (int)Math.Min(length, 2L * data.Length));
+        }
         if (got < length)
             throw Fail(path, $"truncated: expected {length} bytes of data ({what}), got {got}");
         Span<byte> extra = stackalloc byte[1];

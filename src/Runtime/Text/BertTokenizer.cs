@@ -53,13 +53,18 @@ public sealed class BertTokenizer
         foreach (var (_, id) in vocab)
         {
             if (id < 0) throw new InvalidDataException($"vocabulary id {id} is negative");
-            size = Math.Max(size, id + 1);
+            size = Math.Max(size, id);
         }
         foreach (var t in added)
         {
             if (t.Id < 0) throw new InvalidDataException($"added token '{t.Content}' has negative id {t.Id}");
-            size = Math.Max(size, t.Id + 1);
+            size = Math.Max(size, t.Id);
         }
+        // ids number the tokens 0, 1, 2, ... (vocab.txt: a repeated token leaves a hole); a far larger id is a corrupted
+        // file, and would size the id tables by it
+        if (size > 2L * (vocab.Count + added.Length) + 1024)
+            throw new InvalidDataException($"vocabulary id {size} is far beyond the {vocab.Count + added.Length} tokens: ids must number the tokens 0, 1, 2, ...");
+        size = vocab.Count + added.Length == 0 ? 0 : size + 1;
         if (!vocab.ContainsKey(options.UnknownToken))
             throw new InvalidDataException($"the unknown token '{options.UnknownToken}' is not in the vocabulary");
 
@@ -70,6 +75,8 @@ public sealed class BertTokenizer
         _idToToken = new string?[size];
         foreach (var (token, id) in vocab)
         {
+            if (_idToToken[id] is { } other)
+                throw new InvalidDataException($"the tokens '{other}' and '{token}' have the same id {id}");
             _idToToken[id] = token;
             if (token.Contains('\n') || token.Contains('\r')) continue;
             lines[id] = token;
@@ -77,13 +84,20 @@ public sealed class BertTokenizer
         var text = string.Join('\n', lines);
         using (var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)))
         {
-            _wordPiece = MlWordPiece.Create(stream, new MlWordPieceOptions
+            try
             {
-                UnknownToken = options.UnknownToken,
-                ContinuingSubwordPrefix = options.ContinuingSubwordPrefix,
-                // Our own limit counts Unicode scalar values (as HuggingFace); this one counts UTF-16 units.
-                MaxInputCharsPerWord = 2 * options.MaxInputCharsPerWord,
-            });
+                _wordPiece = MlWordPiece.Create(stream, new MlWordPieceOptions
+                {
+                    UnknownToken = options.UnknownToken,
+                    ContinuingSubwordPrefix = options.ContinuingSubwordPrefix,
+                    // Our own limit counts Unicode scalar values (as HuggingFace); this one counts UTF-16 units.
+                    MaxInputCharsPerWord = (int)Math.Min(int.MaxValue, 2L * options.MaxInputCharsPerWord),
+                });
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"the vocabulary cannot be used: {e.Message}", e);
+            }
         }
 
         _tokenToId = new Dictionary<string, int>(vocab, StringComparer.Ordinal);
@@ -284,14 +298,17 @@ public sealed class BertTokenizer
         if (!model.TryGetProperty("vocab", out var vocabEl) || vocabEl.ValueKind != JsonValueKind.Object)
             throw new InvalidDataException("the WordPiece model has no \"vocab\" object");
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var p in vocabEl.EnumerateObject()) vocab[p.Name] = p.Value.GetInt32();
+        foreach (var p in vocabEl.EnumerateObject()) vocab[p.Name] = Id(p.Value, $"the id of vocabulary token \"{p.Name}\"");
 
         var options = new BertTokenizerOptions
         {
             UnknownToken = model.TryGetProperty("unk_token", out var unk) && unk.ValueKind == JsonValueKind.String ? unk.GetString()! : "[UNK]",
             ContinuingSubwordPrefix = model.TryGetProperty("continuing_subword_prefix", out var pre) && pre.ValueKind == JsonValueKind.String ? pre.GetString()! : "##",
-            MaxInputCharsPerWord = model.TryGetProperty("max_input_chars_per_word", out var mx) && mx.ValueKind == JsonValueKind.Number ? mx.GetInt32() : 100,
+            MaxInputCharsPerWord = model.TryGetProperty("max_input_chars_per_word", out var mx) && mx.ValueKind == JsonValueKind.Number ? Id(mx, "max_input_chars_per_word") : 100,
         };
+        if (options.MaxInputCharsPerWord <= 0)
+            throw new InvalidDataException($"max_input_chars_per_word must be positive, not {options.MaxInputCharsPerWord}");
+        if (options.ContinuingSubwordPrefix.Length == 0) throw new InvalidDataException("continuing_subword_prefix must not be empty");
 
         if (root.TryGetProperty("normalizer", out var norm) && norm.ValueKind == JsonValueKind.Object)
         {
@@ -326,8 +343,8 @@ public sealed class BertTokenizer
             {
                 options = options with
                 {
-                    ClassifierToken = post.GetProperty("cls")[0].GetString()!,
-                    SeparatorToken = post.GetProperty("sep")[0].GetString()!,
+                    ClassifierToken = FirstString(post.GetProperty("cls"), "cls"),
+                    SeparatorToken = FirstString(post.GetProperty("sep"), "sep"),
                 };
             }
             else if (ptype == "TemplateProcessing")
@@ -353,12 +370,22 @@ public sealed class BertTokenizer
                 var content = t.GetProperty("content").GetString() ?? "";
                 if (GetBool(t, "single_word") == true)
                     throw new NotSupportedException($"added token \"{content}\" has single_word=true, which BertTokenizer does not support");
-                added.Add(new AddedToken(content, t.GetProperty("id").GetInt32(), GetBool(t, "special") ?? false,
+                added.Add(new AddedToken(content, Id(t.GetProperty("id"), $"the id of added token \"{content}\""), GetBool(t, "special") ?? false,
                     GetBool(t, "normalized") ?? false, GetBool(t, "lstrip") ?? false, GetBool(t, "rstrip") ?? false));
             }
         }
         return (vocab, added, options);
     }
+
+    /// <summary>A non-negative 32-bit integer (token ids, lengths).</summary>
+    private static int Id(JsonElement v, string what) =>
+        v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int id) && id >= 0 ? id
+            : throw new InvalidDataException($"{what} must be an integer from 0 to {int.MaxValue}, not {(v.ValueKind == JsonValueKind.Number ? v.GetRawText() : v.ValueKind)}");
+
+    /// <summary>BertProcessing's ["[CLS]", 101]: the token.</summary>
+    private static string FirstString(JsonElement pair, string name) =>
+        pair.ValueKind == JsonValueKind.Array && pair.GetArrayLength() > 0 && pair[0].ValueKind == JsonValueKind.String ? pair[0].GetString()!
+            : throw new InvalidDataException($"post_processor \"{name}\" must be [token, id], not {pair.ValueKind}");
 
     private static bool? GetBool(JsonElement obj, string name) =>
         obj.TryGetProperty(name, out var v) ? v.ValueKind switch

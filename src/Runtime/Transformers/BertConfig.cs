@@ -148,7 +148,16 @@ public sealed record BertConfig
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new BertConfigException(source, null, $"a config must be a JSON object, not {Describe(doc.RootElement.ValueKind)}");
-            var config = FromJson(doc.RootElement, source);
+            BertConfig config;
+            try
+            {
+                config = FromJson(doc.RootElement, source);
+            }
+            catch (InvalidOperationException ex)
+            {
+                // the parser checks escapes lazily: a lone surrogate ("\ud800") fails only when the string is read
+                throw new BertConfigException(source, null, $"not valid JSON text: {ex.Message}", ex);
+            }
             config.Validate(source);
             return config;
         }
@@ -214,8 +223,32 @@ public sealed record BertConfig
         var extra = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (var property in root.EnumerateObject())
             if (!reader.Consumed.Contains(property.Name) && !extra.ContainsKey(property.Name))
+            {
+                ReadStrings(property.Value); // kept verbatim and written back by Save: its text must be readable now
                 extra[property.Name] = property.Value.Clone();
+            }
         return config with { Extra = extra };
+    }
+
+    /// <summary>Reads every string and key of a value (throws InvalidOperationException on a lone surrogate).</summary>
+    private static void ReadStrings(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.String:
+                _ = value.GetString();
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in value.EnumerateArray()) ReadStrings(item);
+                break;
+            case JsonValueKind.Object:
+                foreach (var p in value.EnumerateObject())
+                {
+                    _ = p.Name;
+                    ReadStrings(p.Value);
+                }
+                break;
+        }
     }
 
     // ---------------------------------------------------------------- validation
@@ -460,8 +493,8 @@ public sealed record BertConfig
         public double? Double(string key)
         {
             if (Get(key) is not { } v || v.ValueKind == JsonValueKind.Null) return null;
-            if (v.ValueKind != JsonValueKind.Number) throw WrongType(key, "a number", v);
-            return v.GetDouble();
+            if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out double d)) throw WrongType(key, "a finite number", v);
+            return d;
         }
 
         public bool? Bool(string key)
