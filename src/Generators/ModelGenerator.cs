@@ -1,3 +1,4 @@
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using ModelGen.Generators.Emit;
@@ -26,7 +27,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .ForAttributeWithMetadataName(
                 ModelParser.ModelAttributeName,
                 predicate: static (node, _) => node is ClassDeclarationSyntax,
-                transform: static (ctx, ct) => ModelParser.Parse(ctx, ct))
+                transform: static (ctx, ct) => IsFirstModelDeclaration(ctx, ct) ? ModelParser.Parse(ctx, ct) : null)
             .Where(static spec => spec is not null)
             .Select(static (spec, _) => spec!)
             .WithTrackingName(SpecTrackingName);
@@ -38,6 +39,20 @@ public sealed class ModelGenerator : IIncrementalGenerator
             spc.AddSource(hint + ".g.cs", model);
             spc.AddSource(hint + ".Kernels.g.cs", kernels);
         });
+    }
+
+    /// <summary>A class declared twice with [Model] (a duplicate type, CS0101, or a repeated attribute, CS0579) is an
+    /// error the compiler reports; only its first such declaration generates, so that hint names stay unique.</summary>
+    private static bool IsFirstModelDeclaration(GeneratorAttributeSyntaxContext ctx, System.Threading.CancellationToken ct)
+    {
+        if (ctx.TargetSymbol.DeclaringSyntaxReferences.Length < 2) return true;
+        var first = ctx.TargetSymbol.GetAttributes()
+            .Where(a => a.AttributeClass?.ToDisplayString() == ModelParser.ModelAttributeName && a.ApplicationSyntaxReference is not null)
+            .Select(a => a.ApplicationSyntaxReference!.GetSyntax(ct).FirstAncestorOrSelf<ClassDeclarationSyntax>())
+            .Where(c => c is not null)
+            .OrderBy(c => c!.SyntaxTree.FilePath, System.StringComparer.Ordinal).ThenBy(c => c!.SpanStart)
+            .FirstOrDefault();
+        return first is null || (first.SyntaxTree == ctx.TargetNode.SyntaxTree && first.Span == ctx.TargetNode.Span);
     }
 
     private static string HintName(ModelSpec spec)

@@ -288,12 +288,14 @@ public static class ModelEmitter
         w.Line();
         w.Line("/// <summary>Backward pass from the last loss (or from a one-element output): accumulates parameter gradients and the gradients of inputs that require them.</summary>");
         w.Open("public void Backward()");
+        w.Line("ThrowIfDisposed();");
         w.Line("var p = _current ?? throw new global::System.InvalidOperationException(\"Backward() needs a forward pass first (Run, CrossEntropy or Mse).\");");
         w.Line(Dispatch("SeedAndBackward<T>(p)"));
         w.Close();
         w.Line();
         w.Line("/// <summary>Backward pass from an explicit gradient of the output (PyTorch's y.backward(gradient)).</summary>");
         w.Open($"public void Backward({T} gradOutput)");
+        w.Line("ThrowIfDisposed();");
         w.Line("var p = _current ?? throw new global::System.InvalidOperationException(\"Backward(gradOutput) needs a forward pass first.\");");
         w.Line($"global::ModelGen.Ops.CheckSameShape(p.v{o}.Shape, gradOutput.Shape, \"Backward: output and gradOutput\");");
         w.Line(Dispatch($"global::ModelGen.Ops.AddInto<T>(p.g{o}, gradOutput, false)"));

@@ -19,7 +19,7 @@ public static class GraphBuilder
             graph.Error(spec.UnsupportedReason ?? "no Forward method", null);
             return graph;
         }
-        var layers = spec.Layers.ToDictionary(l => l.Name);
+        var layers = spec.Layers.GroupBy(l => l.Name).ToDictionary(g => g.Key, g => g.First()); // a repeated name (CS0102): the first
         var env = new Dictionary<string, int>();
         foreach (var name in spec.Forward.Parameters)
         {

@@ -161,6 +161,7 @@ namespace ModelGen.Tests.Models
         /// <summary>Backward pass from the last loss (or from a one-element output): accumulates parameter gradients and the gradients of inputs that require them.</summary>
         public void Backward()
         {
+            ThrowIfDisposed();
             var p = _current ?? throw new global::System.InvalidOperationException("Backward() needs a forward pass first (Run, CrossEntropy or Mse).");
             if (DType == global::ModelGen.DType.Float64) SeedAndBackward<double>(p); else SeedAndBackward<float>(p);
         }
@@ -168,6 +169,7 @@ namespace ModelGen.Tests.Models
         /// <summary>Backward pass from an explicit gradient of the output (PyTorch's y.backward(gradient)).</summary>
         public void Backward(global::ModelGen.Tensor gradOutput)
         {
+            ThrowIfDisposed();
             var p = _current ?? throw new global::System.InvalidOperationException("Backward(gradOutput) needs a forward pass first.");
             global::ModelGen.Ops.CheckSameShape(p.v5.Shape, gradOutput.Shape, "Backward: output and gradOutput");
             if (DType == global::ModelGen.DType.Float64) global::ModelGen.Ops.AddInto<double>(p.g5, gradOutput, false); else global::ModelGen.Ops.AddInto<float>(p.g5, gradOutput, false);

@@ -175,6 +175,7 @@ namespace Samples.Residual
         /// <summary>Backward pass from the last loss (or from a one-element output): accumulates parameter gradients and the gradients of inputs that require them.</summary>
         public void Backward()
         {
+            ThrowIfDisposed();
             var p = _current ?? throw new global::System.InvalidOperationException("Backward() needs a forward pass first (Run, CrossEntropy or Mse).");
             if (DType == global::ModelGen.DType.Float64) SeedAndBackward<double>(p); else SeedAndBackward<float>(p);
         }
@@ -182,6 +183,7 @@ namespace Samples.Residual
         /// <summary>Backward pass from an explicit gradient of the output (PyTorch's y.backward(gradient)).</summary>
         public void Backward(global::ModelGen.Tensor gradOutput)
         {
+            ThrowIfDisposed();
             var p = _current ?? throw new global::System.InvalidOperationException("Backward(gradOutput) needs a forward pass first.");
             global::ModelGen.Ops.CheckSameShape(p.v7.Shape, gradOutput.Shape, "Backward: output and gradOutput");
             if (DType == global::ModelGen.DType.Float64) global::ModelGen.Ops.AddInto<double>(p.g7, gradOutput, false); else global::ModelGen.Ops.AddInto<float>(p.g7, gradOutput, false);
