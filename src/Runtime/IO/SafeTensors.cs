@@ -725,11 +725,13 @@ public static class AtomicFile
 
     /// <summary>
     /// Test-only fault injection, so that crash tests are deterministic: MODELGEN_TEST_WRITE_FAULT =
-    /// "fail-after:N[:name]" throws an IOException once N bytes of a file (whose name contains "name") are written;
-    /// "pause-after:N[:name]" blocks the writer there (a test then kills the process). Unset in normal use.
+    /// "fail-after:N[:name[:K]]" throws an IOException once N bytes of a file (whose name contains "name") are written;
+    /// "pause-after:N[:name[:K]]" blocks the writer there (a test then kills the process). With K, only the K-th such
+    /// file the process writes (1, 2, ...) is affected, e.g. the third checkpoint's model. Unset in normal use.
     /// </summary>
     private sealed class FaultInjectingStream(Stream inner, long after, bool pause) : Stream
     {
+        private static int _matching;
         private long _written;
 
         public static (long After, bool Pause)? For(string path)
@@ -739,6 +741,7 @@ public static class AtomicFile
             var parts = spec.Split(':');
             if (parts.Length < 2 || !long.TryParse(parts[1], out var n)) return null;
             if (parts.Length > 2 && !System.IO.Path.GetFileName(path).Contains(parts[2], StringComparison.Ordinal)) return null;
+            if (parts.Length > 3 && int.TryParse(parts[3], out var k) && Interlocked.Increment(ref _matching) != k) return null;
             return (n, parts[0] == "pause-after");
         }
 

@@ -11,6 +11,9 @@ public sealed class TrainerState
     public string? BestModelCheckpoint { get; set; }
     public List<Dictionary<string, double>> LogHistory { get; set; } = new();
     public bool ShouldStop { get; set; }
+
+    /// <summary>Optimizer steps skipped on a non-finite loss or gradient (<see cref="NonFiniteAction.SkipStep"/>).</summary>
+    public long SkippedSteps { get; set; }
 }
 
 /// <summary>Hooks at the usual points of training (HuggingFace's TrainerCallback). Set state.ShouldStop to stop.</summary>

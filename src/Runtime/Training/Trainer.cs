@@ -131,28 +131,45 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
             {
                 model.Train();
                 int micro = 0, batchIndex = 0;
+                string? nonFinite = null; // why this step's update is skipped
                 int batchesThisEpoch = Loader.Count;
                 foreach (var (batch, count, _) in Loader.Epoch(epoch))
                 {
                     if (batchIndex++ < skipBatches) continue;
                     double loss = _task.Loss(batch, count);
-                    if (!double.IsFinite(loss))
-                        throw new InvalidOperationException($"Non-finite loss {loss} at step {State.GlobalStep + 1} (epoch {epoch + 1}, batch {batchIndex}); the last checkpoint is intact.");
-                    _task.Backward();
                     micro++;
-                    lossSinceLog += loss;
-                    lossCount++;
-                    totalLoss += loss;
-                    totalCount++;
+                    if (double.IsFinite(loss))
+                    {
+                        _task.Backward();
+                        lossSinceLog += loss;
+                        lossCount++;
+                        totalLoss += loss;
+                        totalCount++;
+                    }
+                    else nonFinite ??= OnNonFinite("loss", $"loss {loss.ToString(CultureInfo.InvariantCulture)}", epoch, batchIndex);
                     bool lastOfEpoch = batchIndex == batchesThisEpoch;
                     if (micro % Args.GradientAccumulationSteps != 0 && !lastOfEpoch) continue;
                     if (micro > 1)
                         foreach (var p in Optimizer.Parameters) Ops.Scale(p.Grad, 1.0 / micro);
                     micro = 0;
                     Distributed.AverageGradients(Optimizer.Parameters, State.GlobalStep + 1);
-                    if (Args.MaxGradNorm > 0) GradientClipping.ClipByGlobalNorm(Optimizer.Parameters, Args.MaxGradNorm);
+                    if (nonFinite is null && Args.CheckNonFiniteGradients && NonFiniteCheck.FirstNonFiniteGradient(Optimizer.Parameters) is { } bad)
+                        nonFinite = OnNonFinite(bad.Name, $"gradient {bad.Name}.grad{bad.Where}", epoch, batchIndex);
+                    // a rank's non-finite loss leaves the averaged gradients finite: every rank skips that step together
+                    if (Distributed.WorldSize > 1 && Args.NonFinite == NonFiniteAction.SkipStep && Distributed.Average(nonFinite is null ? 0 : 1) > 0)
+                        nonFinite ??= "loss on another rank";
                     double lr = Optimizer.LearningRate;
-                    Optimizer.Step();
+                    if (nonFinite is null)
+                    {
+                        if (Args.MaxGradNorm > 0) GradientClipping.ClipByGlobalNorm(Optimizer.Parameters, Args.MaxGradNorm);
+                        Optimizer.Step();
+                    }
+                    else
+                    {
+                        State.SkippedSteps++;
+                        if (IsMain) _out.WriteLine($"step {State.GlobalStep + 1}: skipped the update (non-finite {nonFinite})");
+                        nonFinite = null;
+                    }
                     Scheduler.Step();
                     Optimizer.ZeroGrad();
                     State.GlobalStep++;
@@ -164,7 +181,7 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
                         bar.Description = $"loss {loss:F4} lr {lr:E2} {rate:F0} samples/s";
                         bar.Value = State.GlobalStep;
                     }
-                    if (Args.LoggingStrategy == IntervalStrategy.Steps && Args.LoggingSteps > 0 && State.GlobalStep % Args.LoggingSteps == 0)
+                    if (Args.LoggingStrategy == IntervalStrategy.Steps && Args.LoggingSteps > 0 && State.GlobalStep % Args.LoggingSteps == 0 && lossCount > 0)
                     {
                         Log(new() { ["loss"] = Distributed.Average(lossSinceLog / lossCount), ["learning_rate"] = lr }, print: !interactive);
                         lossSinceLog = 0;
@@ -228,6 +245,19 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
         if (Distributed.WorldSize == 1) return;
         Distributed.Barrier();
         State.ShouldStop = Distributed.Average(State.ShouldStop ? 1 : 0) > 0;
+    }
+
+    /// <summary>A non-finite loss or gradient in the coming step: throws (<see cref="NonFiniteAction.Stop"/>) or returns
+    /// what to report (<see cref="NonFiniteAction.SkipStep"/>).</summary>
+    private string OnNonFinite(string tensor, string what, int epoch, int batch)
+    {
+        if (Args.NonFinite == NonFiniteAction.SkipStep) return what;
+        long step = State.GlobalStep + 1;
+        string cause = tensor == "loss" && NonFiniteCheck.FirstNonFiniteValue(_task.Model.Parameters) is { } p
+            ? $"; the first non-finite parameter is {p.Name}{p.Where}" : "";
+        string kept = IsMain && Trainer.LatestCheckpoint(Args.OutputDir) is { } last ? $"the last checkpoint, {last}, is intact" : "no checkpoint was written";
+        throw new NonFiniteException(step, tensor == "loss" ? tensor : tensor + ".grad",
+            $"Non-finite {what} at step {step} (epoch {epoch + 1}, batch {batch}){cause}; the weights were not updated and {kept}.");
     }
 
     private void EvaluateAndTrack()
@@ -369,7 +399,7 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
 }
 
 /// <summary>Convenience constructors.</summary>
-public static class Trainer
+public static partial class Trainer
 {
     /// <summary>A trainer for classifying fixed-size feature vectors with a single-input [Model]; with
     /// <paramref name="exampleShape"/> each example is fed in that shape (images [channels, height, width] for a CNN).</summary>

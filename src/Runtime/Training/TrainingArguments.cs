@@ -56,6 +56,14 @@ public sealed record TrainingArguments
     /// <summary>Write PNG plots of the logged losses and metrics at the end of training.</summary>
     public bool Plots { get; init; } = true;
 
+    /// <summary>What to do when a step's loss (or, with <see cref="CheckNonFiniteGradients"/>, a gradient) is NaN or
+    /// infinite: stop with a <see cref="NonFiniteException"/> (the default) or skip that step's update.</summary>
+    public NonFiniteAction NonFinite { get; init; } = NonFiniteAction.Stop;
+
+    /// <summary>Before each optimizer step, check every gradient for NaN and infinities (one pass over each) and name
+    /// the first bad one; without it only the loss is checked.</summary>
+    public bool CheckNonFiniteGradients { get; init; }
+
     public void Validate()
     {
         if (!(LearningRate >= 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), $"LearningRate {LearningRate} must be ≥ 0.");

@@ -1,0 +1,67 @@
+using ModelGen.Data;
+using ModelGen.Training;
+using ModelGen.Transformers;
+
+namespace ModelGen.Reliability.Tests.Runtime;
+
+/// <summary>Bad input at run time, through the public entry points (the layer-level checks are in
+/// ModelGen.Runtime.Tests): a batch of the wrong shape through the Trainer, token ids beyond the model's vocabulary and
+/// sequences beyond its positions through the pipeline, each a clear error; the pipeline stays usable after one.</summary>
+public sealed class ValidationTests
+{
+    [Test]
+    public void WrongBatchShape_ThroughTheTrainer_NamesTheLayerAndBothShapes()
+    {
+        var dir = Directory.CreateTempSubdirectory("modelgen-shape").FullName;
+        try
+        {
+            using var model = new TinyMlp(Device.Cpu, seed: 1);
+            var args = new TrainingArguments { OutputDir = dir, PerDeviceTrainBatchSize = 8, MaxSteps = 3, ProgressBar = false, Plots = false, SaveStrategy = IntervalStrategy.No };
+            // five features per example for a model whose first layer takes four
+            var trainer = Trainer.ForClassification(model, args, TestData.Examples(32, 5, 3, seed: 2), null, 5, 3, e => e.Pixels, e => e.Label, output: TextWriter.Null);
+            var e = Assert.Throws<ShapeMismatchException>(() => trainer.Train())!;
+            Assert.That(e.Message, Does.Contain("fc1").And.Contain("[*, 4]").And.Contain("[8, 5]"));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Test]
+    public void TokenIdsBeyondTheVocabulary_ThroughThePipeline_AreAClearError()
+    {
+        var dir = TinyBert.Save(Directory.CreateTempSubdirectory("modelgen-vocab").FullName, modelVocab: 12);
+        try
+        {
+            using var pipeline = Pipeline.TextClassification(dir, Device.Cpu);
+            // "i" has id 12 in the tokenizer; the model's embedding table has 12 rows
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => pipeline.Run("i love it"))!;
+            Assert.That(e.Message, Does.Contain("word_embeddings").And.Contain("token id 12 at position (0, 1)").And.Contain("vocabulary of 12"));
+            // the pipeline is still usable for text inside the vocabulary
+            var result = pipeline.Run("the movie was good");
+            Assert.That(result[0].Label, Is.AnyOf("NEGATIVE", "POSITIVE"));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Test]
+    public void SequencesBeyondTheModelsPositions_ThroughThePipeline_AreAClearError()
+    {
+        var dir = TinyBert.Save(Directory.CreateTempSubdirectory("modelgen-positions").FullName, maxPositions: 8);
+        try
+        {
+            using var pipeline = Pipeline.TextClassification(dir, Device.Cpu);
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => pipeline.Run("the movie was great and the plot was not boring"))!;
+            Assert.That(e.Message, Does.Contain("position_embeddings").And.Contain("8"));
+            Assert.That(pipeline.Run("great movie")[0].Score, Is.InRange(0.5, 1.0));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}
