@@ -25,21 +25,32 @@ def fashion(split):
     return torch.from_numpy(images), torch.from_numpy(labels)
 
 
+# the square sizes, then the shapes the workloads run (layout, M, N, K); keep in step with ModelGen.Benchmarks
+WORKLOAD_SHAPES = [
+    ("NT", 64, 512, 784), ("NT", 64, 512, 512), ("NN", 64, 512, 512), ("TN", 512, 784, 64),
+    ("NT", 512, 512, 784), ("TN", 512, 784, 512),
+    ("NT", 16, 384, 384), ("NT", 16, 1536, 384), ("NT", 16, 384, 1536),
+    ("NT", 4096, 384, 384), ("NT", 4096, 1536, 384), ("NT", 4096, 384, 1536),
+    ("NN", 2048, 384, 1536), ("TN", 1536, 384, 2048),
+]
+
+
 def gemm():
-    for n in (256, 512, 1024):
-        for layout in ("NN", "NT", "TN"):
-            a = torch.randn(n, n)
-            b = torch.randn(n, n)
-            aa = a.t() if layout == "TN" else a
-            bb = b.t() if layout == "NT" else b
-            for _ in range(3):
-                torch.matmul(aa, bb)
-            reps = max(3, int(2e9 / (2 * n ** 3)))
-            t = time.perf_counter()
-            for _ in range(reps):
-                torch.matmul(aa, bb)
-            s = (time.perf_counter() - t) / reps
-            print(json.dumps({"workload": f"gemm {layout} {n}", "gflops": 2 * n ** 3 / s / 1e9}), flush=True)
+    shapes = [(layout, n, n, n, f"gemm {layout} {n}") for n in (256, 512, 1024) for layout in ("NN", "NT", "TN")]
+    shapes += [(layout, m, n, k, f"gemm {layout} {m}x{n}x{k}") for layout, m, n, k in WORKLOAD_SHAPES]
+    for layout, m, n, k, name in shapes:
+        a = torch.rand(k, m).t() if layout == "TN" else torch.rand(m, k)
+        b = torch.rand(n, k).t() if layout == "NT" else torch.rand(k, n)
+        c = torch.empty(m, n)
+        for _ in range(3):
+            torch.matmul(a, b, out=c)
+        flop = 2.0 * m * n * k
+        reps = max(3, int(2e9 / flop))
+        t = time.perf_counter()
+        for _ in range(reps):
+            torch.matmul(a, b, out=c)
+        s = (time.perf_counter() - t) / reps
+        print(json.dumps({"workload": name, "gflops": flop / s / 1e9}), flush=True)
 
 
 def mlp(batch):

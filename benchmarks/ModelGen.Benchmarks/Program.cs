@@ -28,22 +28,40 @@ return 0;
 static void Emit(string name, string key, double value)
     => Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["workload"] = name, [key] = value, ["peak_working_set_mb"] = Environment.WorkingSet / 1e6 }));
 
+// GEMM sizes: the square ones, then the shapes the workloads below run (layout, M, N, K; NT = A·Bᵀ with B stored [N,K]
+// as a Linear layer's weight, TN = Aᵀ·B as its weight gradient). Keep in step with benchmarks/pytorch_workloads.py.
+static IEnumerable<(string Layout, int M, int N, int K, string Name)> GemmShapes()
+{
+    foreach (int n in new[] { 256, 512, 1024 })
+        foreach (var layout in new[] { "NN", "NT", "TN" })
+            yield return (layout, n, n, n, $"gemm {layout} {n}");
+    (string, int, int, int)[] workloadShapes =
+    [
+        ("NT", 64, 512, 784), ("NT", 64, 512, 512), ("NN", 64, 512, 512), ("TN", 512, 784, 64),
+        ("NT", 512, 512, 784), ("TN", 512, 784, 512),
+        ("NT", 16, 384, 384), ("NT", 16, 1536, 384), ("NT", 16, 384, 1536),
+        ("NT", 4096, 384, 384), ("NT", 4096, 1536, 384), ("NT", 4096, 384, 1536),
+        ("NN", 2048, 384, 1536), ("TN", 1536, 384, 2048),
+    ];
+    foreach (var (layout, m, n, k) in workloadShapes) yield return (layout, m, n, k, $"gemm {layout} {m}x{n}x{k}");
+}
+
 static void Gemm()
 {
     var rng = new Random(1);
-    foreach (int n in new[] { 256, 512, 1024 })
-        foreach (var layout in new[] { "NN", "NT", "TN" })
-        {
-            using var a = Tensor.From<float>(Enumerable.Range(0, n * n).Select(_ => (float)rng.NextDouble()).ToArray(), new Shape(n, n), DType.Float32);
-            using var b = Tensor.From<float>(Enumerable.Range(0, n * n).Select(_ => (float)rng.NextDouble()).ToArray(), new Shape(n, n), DType.Float32);
-            using var c = Tensor.Zeros(n, n);
-            bool ta = layout == "TN", tb = layout == "NT";
-            for (int i = 0; i < 3; i++) Ops.MatMul(a, ta, b, tb, c);
-            int reps = Math.Max(3, (int)(2e9 / (2.0 * n * n * n)));
-            var clock = Stopwatch.StartNew();
-            for (int i = 0; i < reps; i++) Ops.MatMul(a, ta, b, tb, c);
-            Emit($"gemm {layout} {n}", "gflops", 2.0 * n * n * n / (clock.Elapsed.TotalSeconds / reps) / 1e9);
-        }
+    foreach (var (layout, m, n, k, name) in GemmShapes())
+    {
+        bool ta = layout == "TN", tb = layout == "NT";
+        using var a = Tensor.From<float>(Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble()).ToArray(), ta ? new Shape(k, m) : new Shape(m, k), DType.Float32);
+        using var b = Tensor.From<float>(Enumerable.Range(0, k * n).Select(_ => (float)rng.NextDouble()).ToArray(), tb ? new Shape(n, k) : new Shape(k, n), DType.Float32);
+        using var c = Tensor.Zeros(m, n);
+        double flop = 2.0 * m * n * k;
+        WarmUp(() => Ops.MatMul(a, ta, b, tb, c));
+        int reps = Math.Max(3, (int)(2e9 / flop)) * RepeatFactor();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < reps; i++) Ops.MatMul(a, ta, b, tb, c);
+        Emit(name, "gflops", flop / (clock.Elapsed.TotalSeconds / reps) / 1e9);
+    }
 }
 
 static void Mlp(int batch)
@@ -77,6 +95,16 @@ static void Mlp(int batch)
     Emit($"mlp epoch batch {batch}", "seconds", clock.Elapsed.TotalSeconds);
 }
 
+// Steady state, as BenchmarkDotNet measures it: at least 3 calls and 1 s, so the JIT's tiering has finished.
+static void WarmUp(Action call)
+{
+    var clock = Stopwatch.StartNew();
+    for (int i = 0; i < 3 || clock.Elapsed.TotalSeconds < 1; i++) call();
+}
+
+// MODELGEN_BENCH_REPEAT=N multiplies the timed repetitions (for profiling under perf).
+static int RepeatFactor() => int.TryParse(Environment.GetEnvironmentVariable("MODELGEN_BENCH_REPEAT"), out var n) && n > 0 ? n : 1;
+
 static EncoderSizes MiniLmSizes() => new(30522, 384, 6, 12, 1536, 512, 2, 1e-12, 0.1);
 
 static (Tensor Ids, Tensor Pos, Tensor Types, Tensor Mask) Inputs(int batch, int seq)
@@ -93,8 +121,8 @@ static void MiniLmForward(int batch, int seq)
     using var model = new BertForSequenceClassification(MiniLmSizes(), 2, Device.Cpu, 1);
     model.Eval();
     var (ids, pos, types, mask) = Inputs(batch, seq);
-    for (int i = 0; i < 3; i++) model.Run(ids, pos, types, mask);
-    int reps = batch == 1 ? 20 : 3;
+    WarmUp(() => model.Run(ids, pos, types, mask));
+    int reps = (batch == 1 ? 20 : 3) * RepeatFactor();
     var clock = Stopwatch.StartNew();
     for (int i = 0; i < reps; i++) model.Run(ids, pos, types, mask);
     Emit($"minilm forward {batch}x{seq}", "seconds", clock.Elapsed.TotalSeconds / reps);
@@ -133,7 +161,7 @@ static void OrtForward(int batch, int seq)
     {
         NamedOnnxValue.CreateFromTensor("input_ids", ids), NamedOnnxValue.CreateFromTensor("attention_mask", mask), NamedOnnxValue.CreateFromTensor("token_type_ids", types),
     };
-    for (int i = 0; i < 3; i++) using (session.Run(inputs)) { }
+    WarmUp(() => { using (session.Run(inputs)) { } });
     int reps = batch == 1 ? 20 : 3;
     var clock = Stopwatch.StartNew();
     for (int i = 0; i < reps; i++) using (session.Run(inputs)) { }

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelGen.Cpu;
 
@@ -14,8 +15,17 @@ namespace ModelGen.Cpu;
 /// </summary>
 public static unsafe class CpuGemm
 {
-    private const int KC = 256;
-    private const int MC = 96;
+    // Cache blocks: a KC-deep packed B micro-panel (KC·NR) is reused from L1 across an MC-row packed A block (L2),
+    // and a KC×NC packed B block stays in L2. MODELGEN_GEMM_KC/MC/NC override them (for tuning on other processors).
+    private static readonly int KC = Tunable("MODELGEN_GEMM_KC", 256);
+    private static readonly int MC = Tunable("MODELGEN_GEMM_MC", 96);
+    private static readonly int NC = Tunable("MODELGEN_GEMM_NC", 512);
+    // Below this many rows, A·Bᵀ (a Linear layer on a few tokens) runs unpacked as dot products: packing B would read
+    // and write every weight once more than the multiplication itself reads it.
+    private static readonly int SmallM = Tunable("MODELGEN_GEMM_SMALL_M", 32);
+
+    private static int Tunable(string name, int fallback)
+        => int.TryParse(Environment.GetEnvironmentVariable(name), out int v) && v > 0 ? v : fallback;
 
     internal static int Path => Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 0;
 
@@ -36,14 +46,25 @@ public static unsafe class CpuGemm
                     c[i * ldc + j] = epilogue.Apply(accumulate ? c[i * ldc + j] : T.Zero, i, j);
             return;
         }
+        int threads = CpuParallel.ThreadCount;
+        long flops = 2L * m * n * k;
+        if (typeof(T) == typeof(float) && Path == 512 && transB && !transA && m <= SmallM && k >= 16)
+        {
+            var dot = new DotJob<T, TEpi>
+            {
+                A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc, M = m, N = n, K = k, Accumulate = accumulate, Epilogue = epilogue,
+            };
+            dot.Parts = flops < 400_000 ? 1 : Math.Max(1, Math.Min(threads, (n + 3) / 4));
+            if (dot.Parts == 1) dot.Execute(0, 1);
+            else CpuParallel.ForParts(dot.Parts, ref dot);
+            return;
+        }
         var (mr, nr) = TileSize<T>();
         var job = new Job<T, TEpi>
         {
             A = a, Lda = lda, TransA = transA, B = b, Ldb = ldb, TransB = transB, C = c, Ldc = ldc,
             M = m, N = n, K = k, Accumulate = accumulate, Epilogue = epilogue, MR = mr, NR = nr,
         };
-        int threads = CpuParallel.ThreadCount;
-        long flops = 2L * m * n * k;
         int panelsN = (n + nr - 1) / nr, panelsM = (m + mr - 1) / mr;
         int parts = flops < 400_000 ? 1 : threads;
         job.SplitN = panelsN >= 2 * threads || panelsN >= panelsM;
@@ -90,6 +111,12 @@ public static unsafe class CpuGemm
 
         private void RunRange(int i0, int i1, int j0, int j1)
         {
+            for (int jc = j0; jc < j1; jc += NC) RunBlock(i0, i1, jc, Math.Min(j1, jc + NC));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void RunBlock(int i0, int i1, int j0, int j1)
+        {
             int width = j1 - j0;
             int paddedWidth = (width + NR - 1) / NR * NR;
             T* packB = PackBuffers<T>.B((long)KC * paddedWidth);
@@ -126,6 +153,7 @@ public static unsafe class CpuGemm
         }
 
         // packed A: per MR-row panel, for each p: MR values (zero padded)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void PackA(T* dst, int i0, int mc, int p0, int kc)
         {
             for (int ir = 0; ir < mc; ir += MR)
@@ -146,6 +174,17 @@ public static unsafe class CpuGemm
                     }
                     continue;
                 }
+                if (typeof(T) == typeof(float) && MR == 8 && mr == 8 && Avx.IsSupported)
+                {
+                    // eight rows at a time: 8×8 blocks transposed in registers, so each p gets its 8 values in one store
+                    float* src = (float*)(A + (long)(i0 + ir) * Lda + p0);
+                    float* d = (float*)panel;
+                    int p = 0;
+                    for (; p + 8 <= kc; p += 8) Transpose8x8(src + p, Lda, d + p * 8, 8);
+                    for (; p < kc; p++)
+                        for (int r = 0; r < 8; r++) d[p * 8 + r] = src[(long)r * Lda + p];
+                    continue;
+                }
                 for (int r = 0; r < MR; r++)
                 {
                     if (r >= mr)
@@ -160,6 +199,7 @@ public static unsafe class CpuGemm
         }
 
         // packed B: per NR-column panel, for each p: NR values (zero padded)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void PackB(T* dst, int p0, int kc, int j0, int width)
         {
             for (int jr = 0; jr < width; jr += NR)
@@ -180,6 +220,19 @@ public static unsafe class CpuGemm
                         }
                     }
                 }
+                else if (typeof(T) == typeof(float) && NR == 32 && nr == 32 && Avx.IsSupported)
+                {
+                    // op(B) = Bᵀ (a Linear layer's [out, in] weight): four groups of eight rows, 8×8 blocks transposed
+                    for (int g = 0; g < 32; g += 8)
+                    {
+                        float* src = (float*)(B + (long)(j0 + jr + g) * Ldb + p0);
+                        float* d = (float*)panel + g;
+                        int p = 0;
+                        for (; p + 8 <= kc; p += 8) Transpose8x8(src + p, Ldb, d + p * 32, 32);
+                        for (; p < kc; p++)
+                            for (int j = 0; j < 8; j++) d[p * 32 + j] = src[(long)j * Ldb + p];
+                    }
+                }
                 else
                 {
                     for (int j = 0; j < NR; j++)
@@ -195,6 +248,128 @@ public static unsafe class CpuGemm
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Small-M A·Bᵀ (float, AVX-512), unpacked: each 4×4 block of C is sixteen dot products along K over rows of A and
+    /// rows of B, both contiguous, so every weight is read once from memory and rows of A stay in L1. Rows and columns
+    /// past the edge reuse the last one (computed, not stored).
+    /// </summary>
+    private struct DotJob<T, TEpi> : IRangeBody
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TEpi : struct, IEpilogue<T>
+    {
+        public T* A, B, C;
+        public int Lda, Ldb, Ldc, M, N, K, Parts;
+        public bool Accumulate;
+        public TEpi Epilogue;
+
+        public void Execute(int start, int end)
+        {
+            int quads = (N + 3) / 4;
+            for (int part = start; part < end; part++)
+            {
+                int q0 = (int)((long)quads * part / Parts), q1 = (int)((long)quads * (part + 1) / Parts);
+                for (int q = q0; q < q1; q++)
+                    for (int i = 0; i < M; i += 4) Block(i, 4 * q);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Block(int i, int j)
+        {
+            float* a = (float*)A, b = (float*)B;
+            float* a0 = a + (long)i * Lda, a1 = a + (long)Math.Min(i + 1, M - 1) * Lda;
+            float* a2 = a + (long)Math.Min(i + 2, M - 1) * Lda, a3 = a + (long)Math.Min(i + 3, M - 1) * Lda;
+            float* b0 = b + (long)j * Ldb, b1 = b + (long)Math.Min(j + 1, N - 1) * Ldb;
+            float* b2 = b + (long)Math.Min(j + 2, N - 1) * Ldb, b3 = b + (long)Math.Min(j + 3, N - 1) * Ldb;
+            Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+            Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+            int p = 0;
+            for (; p + 16 <= K; p += 16)
+            {
+                var x0 = Vector512.Load(a0 + p); var x1 = Vector512.Load(a1 + p);
+                var x2 = Vector512.Load(a2 + p); var x3 = Vector512.Load(a3 + p);
+                var y = Vector512.Load(b0 + p);
+                c00 = Vector512.FusedMultiplyAdd(x0, y, c00); c10 = Vector512.FusedMultiplyAdd(x1, y, c10);
+                c20 = Vector512.FusedMultiplyAdd(x2, y, c20); c30 = Vector512.FusedMultiplyAdd(x3, y, c30);
+                y = Vector512.Load(b1 + p);
+                c01 = Vector512.FusedMultiplyAdd(x0, y, c01); c11 = Vector512.FusedMultiplyAdd(x1, y, c11);
+                c21 = Vector512.FusedMultiplyAdd(x2, y, c21); c31 = Vector512.FusedMultiplyAdd(x3, y, c31);
+                y = Vector512.Load(b2 + p);
+                c02 = Vector512.FusedMultiplyAdd(x0, y, c02); c12 = Vector512.FusedMultiplyAdd(x1, y, c12);
+                c22 = Vector512.FusedMultiplyAdd(x2, y, c22); c32 = Vector512.FusedMultiplyAdd(x3, y, c32);
+                y = Vector512.Load(b3 + p);
+                c03 = Vector512.FusedMultiplyAdd(x0, y, c03); c13 = Vector512.FusedMultiplyAdd(x1, y, c13);
+                c23 = Vector512.FusedMultiplyAdd(x2, y, c23); c33 = Vector512.FusedMultiplyAdd(x3, y, c33);
+            }
+            var s0 = Sum4(c00, c01, c02, c03);
+            var s1 = Sum4(c10, c11, c12, c13);
+            var s2 = Sum4(c20, c21, c22, c23);
+            var s3 = Sum4(c30, c31, c32, c33);
+            int rows = Math.Min(4, M - i), cols = Math.Min(4, N - j);
+            Finish(s0, a0, p, i, j, cols, b0, b1, b2, b3);
+            if (rows > 1) Finish(s1, a1, p, i + 1, j, cols, b0, b1, b2, b3);
+            if (rows > 2) Finish(s2, a2, p, i + 2, j, cols, b0, b1, b2, b3);
+            if (rows > 3) Finish(s3, a3, p, i + 3, j, cols, b0, b1, b2, b3);
+        }
+
+        // adds the K tail past the last full vector, then the existing C (accumulate) and the epilogue, and stores
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Finish(Vector128<float> sums, float* aRow, int p0, int row, int j, int cols, float* b0, float* b1, float* b2, float* b3)
+        {
+            float* c = (float*)C + (long)row * Ldc + j;
+            for (int q = 0; q < cols; q++)
+            {
+                float* bRow = q == 0 ? b0 : q == 1 ? b1 : q == 2 ? b2 : b3;
+                float s = sums.GetElement(q);
+                for (int p = p0; p < K; p++) s += aRow[p] * bRow[p];
+                if (Accumulate) s += c[q];
+                c[q] = Unsafe.BitCast<T, float>(Epilogue.Apply(Unsafe.BitCast<float, T>(s), row, j + q));
+            }
+        }
+
+        /// <summary>The four horizontal sums of v0…v3 as one vector: halve to 256 bits, then three horizontal adds.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<float> Sum4(Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3)
+        {
+            var h0 = v0.GetLower() + v0.GetUpper();
+            var h1 = v1.GetLower() + v1.GetUpper();
+            var h2 = v2.GetLower() + v2.GetUpper();
+            var h3 = v3.GetLower() + v3.GetUpper();
+            var s = Avx.HorizontalAdd(Avx.HorizontalAdd(h0, h1), Avx.HorizontalAdd(h2, h3));
+            return s.GetLower() + s.GetUpper();
+        }
+    }
+
+    /// <summary>dst[q·dstLd + r] = src[r·ld + q] for an 8×8 block of floats (unpack, shuffle, lane permute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int ld, float* dst, int dstLd)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + ld);
+        var r2 = Avx.LoadVector256(src + 2L * ld);
+        var r3 = Avx.LoadVector256(src + 3L * ld);
+        var r4 = Avx.LoadVector256(src + 4L * ld);
+        var r5 = Avx.LoadVector256(src + 5L * ld);
+        var r6 = Avx.LoadVector256(src + 6L * ld);
+        var r7 = Avx.LoadVector256(src + 7L * ld);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + dstLd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * dstLd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * dstLd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * dstLd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * dstLd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * dstLd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * dstLd, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
