@@ -13,14 +13,41 @@ public sealed class Parameter : IDisposable
         IsBuffer = isBuffer;
         _requiresGrad = !isBuffer;
         // a buffer gets no gradient: a one-element placeholder keeps Grad non-null without allocating its size
-        Grad = Tensor.Zeros(isBuffer ? Shape.Scalar : value.Shape, value.DType, value.Device);
+        _grad = Tensor.Zeros(isBuffer ? Shape.Scalar : value.Shape, value.DType, value.Device);
     }
+
+    private readonly Tensor _grad;
+    private bool _gradPendingZero;
 
     public string Name { get; }
     public Tensor Value { get; }
 
     /// <summary>Accumulated gradient: backward passes add to it (+=); <see cref="Module.ZeroGrad"/> clears it.</summary>
-    public Tensor Grad { get; }
+    public Tensor Grad
+    {
+        get
+        {
+            if (_gradPendingZero)
+            {
+                Ops.Fill(_grad, 0);
+                _gradPendingZero = false;
+            }
+            return _grad;
+        }
+    }
+
+    /// <summary>Clears the gradient. Lazily: the next backward pass writes it instead of adding to it (no memset and
+    /// no read of the old values), and anyone reading <see cref="Grad"/> before that sees zeros.</summary>
+    public void ZeroGrad() => _gradPendingZero = true;
+
+    /// <summary>The gradient tensor for a kernel that writes every element of it: <paramref name="accumulate"/> is
+    /// false when it was cleared since the last backward (the kernel overwrites), true otherwise (the kernel adds).</summary>
+    internal Tensor GradForWrite(out bool accumulate)
+    {
+        accumulate = !_gradPendingZero;
+        _gradPendingZero = false;
+        return _grad;
+    }
 
     /// <summary>A non-trainable buffer (running statistics): listed in <see cref="Module.Buffers"/>, not in
     /// <see cref="Module.Parameters"/>, so optimizers never see it; saved and loaded with the parameters.</summary>
@@ -42,7 +69,7 @@ public sealed class Parameter : IDisposable
     public void Dispose()
     {
         Value.Dispose();
-        Grad.Dispose();
+        _grad.Dispose();
     }
 
     public override string ToString() => $"{Name} {Shape}{(IsBuffer ? " (buffer)" : RequiresGrad ? "" : " (frozen)")}";

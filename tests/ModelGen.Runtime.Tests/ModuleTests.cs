@@ -48,6 +48,32 @@ public class ModuleTests
     }
 
     [Test]
+    public void ZeroGrad_ReadsAsZeros_ThenBackwardWritesAFreshGradient_AndAccumulatesWithout()
+    {
+        using var model = new FashionMlp(Device.Cpu, seed: 2);
+        var rng = new Random(7);
+        using var x = Tensor.From<float>(Enumerable.Range(0, 3 * 784).Select(_ => (float)rng.NextDouble()).ToArray(), new Shape(3, 784), DType.Float32);
+        int[] labels = [1, 4, 9];
+        model.CrossEntropy(x, labels);
+        model.Backward();
+        var once = model.Parameters.Select(p => p.Grad.ToArray()).ToList();
+        Assert.That(once.All(g => g.Any(v => v != 0)), Is.True, "every parameter gets a gradient");
+
+        model.CrossEntropy(x, labels);
+        model.Backward();
+        for (int i = 0; i < once.Count; i++)
+            Assert.That(model.Parameters[i].Grad.ToArray(), Is.EqualTo(once[i].Select(v => 2 * v)).Within(1e-5), $"{model.Parameters[i].Name} accumulates");
+
+        model.ZeroGrad();
+        Assert.That(model.Parameters[0].Grad.ToArray().All(v => v == 0), Is.True, "a cleared gradient reads as zeros");
+        model.ZeroGrad();
+        model.CrossEntropy(x, labels);
+        model.Backward();
+        for (int i = 0; i < once.Count; i++)
+            Assert.That(model.Parameters[i].Grad.ToArray(), Is.EqualTo(once[i]), $"{model.Parameters[i].Name} after ZeroGrad is the fresh gradient");
+    }
+
+    [Test]
     public void SaveLoad_RoundTripsEveryParameter_AndRejectsMismatches()
     {
         var dir = Directory.CreateTempSubdirectory("modelgen-save").FullName;

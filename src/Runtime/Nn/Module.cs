@@ -85,7 +85,7 @@ public abstract class Module : ILayer, IDisposable
     public void ZeroGrad()
     {
         var parameters = Parameters;
-        for (int i = 0; i < parameters.Count; i++) Ops.Fill(parameters[i].Grad, 0);
+        for (int i = 0; i < parameters.Count; i++) parameters[i].ZeroGrad();
     }
 
     /// <summary>Writes the parameters and buffers as safetensors (atomically: a failed save leaves the previous file intact).</summary>

@@ -104,12 +104,13 @@ public static unsafe partial class Ops
     {
         if (!x.Device.IsCpu) { GpuOps.LinearBackward(layer, x, y, dy, dx, accumulateDx, GpuOps.ActivationCode(typeof(TAct))); return; }
         int m = x.Count / layer.InFeatures, n = layer.OutFeatures, k = layer.InFeatures;
-        var bias = layer.Bias is { RequiresGrad: true } b ? b.Grad.Ptr<T>() : null;
+        bool accumulateDb = true, accumulateDw;
+        var bias = layer.Bias is { RequiresGrad: true } b ? b.GradForWrite(out accumulateDb).Ptr<T>() : null;
         T* dz = dy.Ptr<T>();
         if (bias != null || typeof(TAct) != typeof(Identity<T>))
-            CpuKernels.ActivationBackward<T, TAct>(dz, y.Ptr<T>(), dz, bias, m, n, accumulateDb: true);
+            CpuKernels.ActivationBackward<T, TAct>(dz, y.Ptr<T>(), dz, bias, m, n, accumulateDb);
         if (layer.Weight.RequiresGrad)
-            CpuGemm.Run(dz, n, true, x.Ptr<T>(), k, false, layer.Weight.Grad.Ptr<T>(), k, n, k, m, true, default(NoEpilogue<T>));
+            CpuGemm.Run(dz, n, true, x.Ptr<T>(), k, false, layer.Weight.GradForWrite(out accumulateDw).Ptr<T>(), k, n, k, m, accumulateDw, default(NoEpilogue<T>));
         if (dx is not null)
             CpuGemm.Run(dz, n, false, layer.Weight.Value.Ptr<T>(), k, false, dx.Ptr<T>(), k, m, k, n, accumulateDx, default(NoEpilogue<T>));
     }

@@ -108,7 +108,7 @@ public abstract class Optimizer : IDisposable
 
     public void ZeroGrad()
     {
-        for (int i = 0; i < Parameters.Count; i++) Ops.Fill(Parameters[i].Grad, 0);
+        for (int i = 0; i < Parameters.Count; i++) Parameters[i].ZeroGrad();
     }
 
     /// <summary>The named state tensor of a parameter (e.g. Adam's "exp_avg"), created as zeros on first use.</summary>
