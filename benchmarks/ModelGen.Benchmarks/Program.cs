@@ -122,7 +122,7 @@ static void MiniLmForward(int batch, int seq)
     model.Eval();
     var (ids, pos, types, mask) = Inputs(batch, seq);
     WarmUp(() => model.Run(ids, pos, types, mask));
-    int reps = (batch == 1 ? 20 : 3) * RepeatFactor();
+    int reps = (batch == 1 ? 200 : 3) * RepeatFactor();
     var clock = Stopwatch.StartNew();
     for (int i = 0; i < reps; i++) model.Run(ids, pos, types, mask);
     Emit($"minilm forward {batch}x{seq}", "seconds", clock.Elapsed.TotalSeconds / reps);
@@ -162,7 +162,7 @@ static void OrtForward(int batch, int seq)
         NamedOnnxValue.CreateFromTensor("input_ids", ids), NamedOnnxValue.CreateFromTensor("attention_mask", mask), NamedOnnxValue.CreateFromTensor("token_type_ids", types),
     };
     WarmUp(() => { using (session.Run(inputs)) { } });
-    int reps = batch == 1 ? 20 : 3;
+    int reps = batch == 1 ? 200 : 3;
     var clock = Stopwatch.StartNew();
     for (int i = 0; i < reps; i++) using (session.Run(inputs)) { }
     Emit($"onnxruntime forward {batch}x{seq}", "seconds", clock.Elapsed.TotalSeconds / reps);

@@ -23,6 +23,7 @@ public static unsafe class CpuGemm
     // Below this many rows, A·Bᵀ (a Linear layer on a few tokens) runs unpacked as dot products: packing B would read
     // and write every weight once more than the multiplication itself reads it.
     private static readonly int SmallM = Tunable("MODELGEN_GEMM_SMALL_M", 32);
+    private static readonly int Prefetch = Tunable("MODELGEN_GEMM_PREFETCH", 128);
 
     private static int Tunable(string name, int fallback)
         => int.TryParse(Environment.GetEnvironmentVariable(name), out int v) && v > 0 ? v : fallback;
@@ -286,8 +287,15 @@ public static unsafe class CpuGemm
             Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
             Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
             int p = 0;
+            // the first row block streams the four B rows from memory: prefetch them a few lines ahead
+            bool prefetch = i == 0 && Sse.IsSupported;
             for (; p + 16 <= K; p += 16)
             {
+                if (prefetch)
+                {
+                    Sse.Prefetch0(b0 + p + Prefetch); Sse.Prefetch0(b1 + p + Prefetch);
+                    Sse.Prefetch0(b2 + p + Prefetch); Sse.Prefetch0(b3 + p + Prefetch);
+                }
                 var x0 = Vector512.Load(a0 + p); var x1 = Vector512.Load(a1 + p);
                 var x2 = Vector512.Load(a2 + p); var x3 = Vector512.Load(a3 + p);
                 var y = Vector512.Load(b0 + p);

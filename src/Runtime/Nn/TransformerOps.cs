@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using ModelGen.Cpu;
 
 namespace ModelGen;
@@ -70,23 +71,66 @@ public static unsafe partial class Ops
         KernelStats.Record("layer-norm");
         RequireCpu(x, "LayerNorm");
         int rows = x.Shape.Rows, n = layer.Dim;
-        T* xp = x.Ptr<T>(), yp = y.Ptr<T>(), s = stats.Ptr<T>(), w = layer.Weight.Value.Ptr<T>(), b = layer.Bias.Value.Ptr<T>();
-        for (int r = 0; r < rows; r++)
+        var body = new LayerNormBody<T>
         {
-            T* xr = xp + (long)r * n, yr = yp + (long)r * n;
-            double sum = 0;
-            for (int c = 0; c < n; c++) sum += double.CreateTruncating(xr[c]);
-            double mean = sum / n, var = 0;
-            for (int c = 0; c < n; c++)
+            X = x.Ptr<T>(), Y = y.Ptr<T>(), Stats = stats.Ptr<T>(), W = layer.Weight.Value.Ptr<T>(), B = layer.Bias.Value.Ptr<T>(),
+            N = n, Eps = layer.Eps,
+        };
+        if ((long)rows * n < 16_384) body.Execute(0, rows);
+        else CpuParallel.For(rows, 8, ref body);
+    }
+
+    /// <summary>Rows of a LayerNorm forward: two passes (mean, then Σ(x − mean)², which keeps the variance accurate
+    /// for inputs far from zero), Vector512 where available, mean and 1/σ kept per row for the backward.</summary>
+    private struct LayerNormBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* X, Y, Stats, W, B;
+        public int N;
+        public double Eps;
+
+        public readonly void Execute(int start, int end)
+        {
+            int n = N, w = Vector512<T>.Count;
+            bool vector = Vector512.IsHardwareAccelerated;
+            for (int r = start; r < end; r++)
             {
-                double d = double.CreateTruncating(xr[c]) - mean;
-                var += d * d;
+                T* xr = X + (long)r * n, yr = Y + (long)r * n;
+                int c = 0;
+                T sum = T.Zero;
+                if (vector)
+                {
+                    var acc = Vector512<T>.Zero;
+                    for (; c + w <= n; c += w) acc += Vector512.Load(xr + c);
+                    sum = Vector512.Sum(acc);
+                }
+                for (; c < n; c++) sum += xr[c];
+                T mean = sum / T.CreateTruncating(n);
+                T squares = T.Zero;
+                c = 0;
+                if (vector)
+                {
+                    var vMean = Vector512.Create(mean);
+                    var acc = Vector512<T>.Zero;
+                    for (; c + w <= n; c += w)
+                    {
+                        var d = Vector512.Load(xr + c) - vMean;
+                        acc += d * d;
+                    }
+                    squares = Vector512.Sum(acc);
+                }
+                for (; c < n; c++) squares += (xr[c] - mean) * (xr[c] - mean);
+                T rstd = T.CreateTruncating(1 / Math.Sqrt(double.CreateTruncating(squares) / n + Eps));
+                c = 0;
+                if (vector)
+                {
+                    var vMean = Vector512.Create(mean); var vRstd = Vector512.Create(rstd);
+                    for (; c + w <= n; c += w)
+                        ((Vector512.Load(xr + c) - vMean) * vRstd * Vector512.Load(W + c) + Vector512.Load(B + c)).Store(yr + c);
+                }
+                for (; c < n; c++) yr[c] = (xr[c] - mean) * rstd * W[c] + B[c];
+                Stats[2 * r] = mean;
+                Stats[2 * r + 1] = rstd;
             }
-            double rstd = 1 / Math.Sqrt(var / n + layer.Eps);
-            T tm = T.CreateTruncating(mean), tr = T.CreateTruncating(rstd);
-            for (int c = 0; c < n; c++) yr[c] = (xr[c] - tm) * tr * w[c] + b[c];
-            s[2 * r] = tm;
-            s[2 * r + 1] = tr;
         }
     }
 
@@ -203,44 +247,89 @@ public static unsafe partial class Ops
                     // S = Q·Kᵀ (NT), scaled, masked, softmax in place; C = P·V (NN)
                     CpuGemm.Run(q, Hidden, false, k, Hidden, true, p, Seq, Seq, Seq, d, false, default(NoEpilogue<T>));
                     T* mask = Mask == null ? null : Mask + (long)b * Seq;
-                    for (int i = 0; i < Seq; i++)
-                    {
-                        T* row = p + (long)i * Seq;
-                        T max = T.NegativeInfinity;
-                        for (int j = 0; j < Seq; j++)
-                        {
-                            T s = row[j] * scale;
-                            if (mask != null) s += (T.One - mask[j]) * T.CreateTruncating(-10000.0);
-                            row[j] = s;
-                            if (s > max) max = s;
-                        }
-                        double sum = 0;
-                        for (int j = 0; j < Seq; j++)
-                        {
-                            T e = T.Exp(row[j] - max);
-                            row[j] = e;
-                            sum += double.CreateTruncating(e);
-                        }
-                        T inv = T.CreateTruncating(1 / sum);
-                        for (int j = 0; j < Seq; j++) row[j] *= inv;
-                    }
+                    for (int i = 0; i < Seq; i++) MaskedSoftmaxRow(p + (long)i * Seq, Seq, scale, mask);
                     CpuGemm.Run(p, Seq, false, v, Hidden, false, c, Hidden, Seq, d, Seq, false, default(NoEpilogue<T>));
                     continue;
                 }
                 if (DV != null) CpuGemm.Run(p, Seq, true, c, Hidden, false, DV + offset, Hidden, Seq, d, Seq, AccV, default(NoEpilogue<T>));
                 T* dp = Scratch + (long)bh * Seq * Seq;
                 CpuGemm.Run(c, Hidden, false, v, Hidden, true, dp, Seq, Seq, Seq, d, false, default(NoEpilogue<T>));
-                for (int i = 0; i < Seq; i++)
-                {
-                    T* pr = p + (long)i * Seq, dr = dp + (long)i * Seq;
-                    double dot = 0;
-                    for (int j = 0; j < Seq; j++) dot += double.CreateTruncating(pr[j] * dr[j]);
-                    T td = T.CreateTruncating(dot);
-                    for (int j = 0; j < Seq; j++) dr[j] = pr[j] * (dr[j] - td) * scale;
-                }
+                for (int i = 0; i < Seq; i++) SoftmaxBackwardRow(p + (long)i * Seq, dp + (long)i * Seq, Seq, scale);
                 if (DQ != null) CpuGemm.Run(dp, Seq, false, k, Hidden, false, DQ + offset, Hidden, Seq, d, Seq, AccQ, default(NoEpilogue<T>));
                 if (DK != null) CpuGemm.Run(dp, Seq, true, q, Hidden, false, DK + offset, Hidden, Seq, d, Seq, AccK, default(NoEpilogue<T>));
             }
+        }
+
+        /// <summary>row ← softmax(row·scale + (1 − mask)·(−10000)), BERT's additive padding mask; Vector512 where available.</summary>
+        private static void MaskedSoftmaxRow(T* row, int n, T scale, T* mask)
+        {
+            T masked = T.CreateTruncating(-10000.0);
+            T max = T.NegativeInfinity;
+            int j = 0, w = Vector512<T>.Count;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var vScale = Vector512.Create(scale); var vMasked = Vector512.Create(masked); var vMax = Vector512.Create(T.NegativeInfinity);
+                for (; j + w <= n; j += w)
+                {
+                    var s = Vector512.Load(row + j) * vScale;
+                    if (mask != null) s += (Vector512<T>.One - Vector512.Load(mask + j)) * vMasked;
+                    s.Store(row + j);
+                    vMax = Vector512.Max(vMax, s);
+                }
+                for (int lane = 0; lane < w; lane++) max = T.Max(max, vMax[lane]);
+            }
+            for (; j < n; j++)
+            {
+                T s = row[j] * scale;
+                if (mask != null) s += (T.One - mask[j]) * masked;
+                row[j] = s;
+                max = T.Max(max, s);
+            }
+            T sum = T.Zero;
+            j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var vMax = Vector512.Create(max); var vSum = Vector512<T>.Zero;
+                for (; j + w <= n; j += w)
+                {
+                    var e = VMath.Exp(Vector512.Load(row + j) - vMax);
+                    e.Store(row + j);
+                    vSum += e;
+                }
+                sum = Vector512.Sum(vSum);
+            }
+            for (; j < n; j++)
+            {
+                T e = T.Exp(row[j] - max);
+                row[j] = e;
+                sum += e;
+            }
+            T inv = T.One / sum;
+            j = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (var vInv = Vector512.Create(inv); j + w <= n; j += w) (Vector512.Load(row + j) * vInv).Store(row + j);
+            for (; j < n; j++) row[j] *= inv;
+        }
+
+        /// <summary>dS = P ⊙ (dP − Σ_j P·dP)·scale for one row (the softmax backward folded with the 1/√d scale), in place in dP.</summary>
+        private static void SoftmaxBackwardRow(T* pr, T* dr, int n, T scale)
+        {
+            int j = 0, w = Vector512<T>.Count;
+            T dot = T.Zero;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var acc = Vector512<T>.Zero;
+                for (; j + w <= n; j += w) acc += Vector512.Load(pr + j) * Vector512.Load(dr + j);
+                dot = Vector512.Sum(acc);
+            }
+            for (; j < n; j++) dot += pr[j] * dr[j];
+            j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var vDot = Vector512.Create(dot); var vScale = Vector512.Create(scale);
+                for (; j + w <= n; j += w) (Vector512.Load(pr + j) * (Vector512.Load(dr + j) - vDot) * vScale).Store(dr + j);
+            }
+            for (; j < n; j++) dr[j] = pr[j] * (dr[j] - dot) * scale;
         }
     }
 
