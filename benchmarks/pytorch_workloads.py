@@ -58,6 +58,27 @@ def gemm():
             torch.matmul(a, b, out=c)
         s = (time.perf_counter() - t) / reps
         print(json.dumps({"workload": name, "gflops": flop / s / 1e9}), flush=True)
+    gemm_streamed()
+
+
+def gemm_streamed():
+    """A Linear layer on 16 tokens with its weights coming from memory (24 different 1536×384 weights, 57 MB > L3)."""
+    m, n, k, copies = 16, 1536, 384, 24
+    a = torch.rand(m, k)
+    weights = [torch.rand(n, k) for _ in range(copies)]
+    c = torch.empty(m, n)
+    calls = [0]
+
+    def call():
+        torch.matmul(a, weights[calls[0] % copies].t(), out=c)
+        calls[0] += 1
+    warm_up(call)
+    reps = 100 * copies
+    t = time.perf_counter()
+    for i in range(reps):
+        torch.matmul(a, weights[i % copies].t(), out=c)
+    s = (time.perf_counter() - t) / reps
+    print(json.dumps({"workload": f"gemm NT {m}x{n}x{k} weights from memory", "gflops": 2.0 * m * n * k / s / 1e9}), flush=True)
 
 
 def mlp(batch):

@@ -23,7 +23,6 @@ public static unsafe class CpuGemm
     // Below this many rows, A·Bᵀ (a Linear layer on a few tokens) runs unpacked as dot products: packing B would read
     // and write every weight once more than the multiplication itself reads it.
     private static readonly int SmallM = Tunable("MODELGEN_GEMM_SMALL_M", 32);
-    private static readonly int Prefetch = Tunable("MODELGEN_GEMM_PREFETCH", 128);
 
     private static int Tunable(string name, int fallback)
         => int.TryParse(Environment.GetEnvironmentVariable(name), out int v) && v > 0 ? v : fallback;
@@ -287,14 +286,23 @@ public static unsafe class CpuGemm
             Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
             Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
             int p = 0;
-            // the first row block streams the four B rows from memory: prefetch them a few lines ahead
-            bool prefetch = i == 0 && Sse.IsSupported;
+            // Only the first row block reads these four B rows from memory; the others find them in L1. So that memory
+            // stays busy all along, every row block prefetches its share of the next block's four rows (one cache line
+            // per row and step): with 16 rows of A, row block r prefetches row r of the next four.
+            int blocks = (M + 3) / 4, perBlock = (4 + blocks - 1) / blocks, first = i / 4 * perBlock;
+            int prefetchRows = j + 7 < N && first < 4 && Sse.IsSupported ? Math.Min(4, first + perBlock) - first : 0;
+            float* next = b + (long)(j + 4 + first) * Ldb;
+            long ldb = Ldb;
             for (; p + 16 <= K; p += 16)
             {
-                if (prefetch)
+                if (prefetchRows > 0)
                 {
-                    Sse.Prefetch0(b0 + p + Prefetch); Sse.Prefetch0(b1 + p + Prefetch);
-                    Sse.Prefetch0(b2 + p + Prefetch); Sse.Prefetch0(b3 + p + Prefetch);
+                    Sse.Prefetch0(next + p);
+                    if (prefetchRows > 1)
+                    {
+                        Sse.Prefetch0(next + ldb + p);
+                        if (prefetchRows > 2) { Sse.Prefetch0(next + 2 * ldb + p); Sse.Prefetch0(next + 3 * ldb + p); }
+                    }
                 }
                 var x0 = Vector512.Load(a0 + p); var x1 = Vector512.Load(a1 + p);
                 var x2 = Vector512.Load(a2 + p); var x3 = Vector512.Load(a3 + p);
