@@ -324,26 +324,48 @@ public static unsafe class CpuGemm
             var s2 = Sum4(c20, c21, c22, c23);
             var s3 = Sum4(c30, c31, c32, c33);
             int rows = Math.Min(4, M - i), cols = Math.Min(4, N - j);
-            Finish(s0, a0, p, i, j, cols, b0, b1, b2, b3);
-            if (rows > 1) Finish(s1, a1, p, i + 1, j, cols, b0, b1, b2, b3);
-            if (rows > 2) Finish(s2, a2, p, i + 2, j, cols, b0, b1, b2, b3);
-            if (rows > 3) Finish(s3, a3, p, i + 3, j, cols, b0, b1, b2, b3);
+            if (p < K)
+            {
+                s0 = AddTail(s0, a0, p, b0, b1, b2, b3); s1 = AddTail(s1, a1, p, b0, b1, b2, b3);
+                s2 = AddTail(s2, a2, p, b0, b1, b2, b3); s3 = AddTail(s3, a3, p, b0, b1, b2, b3);
+            }
+            Store(s0, i, j, cols);
+            if (rows > 1) Store(s1, i + 1, j, cols);
+            if (rows > 2) Store(s2, i + 2, j, cols);
+            if (rows > 3) Store(s3, i + 3, j, cols);
         }
 
-        // adds the K tail past the last full vector, then the existing C (accumulate) and the epilogue, and stores
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Finish(Vector128<float> sums, float* aRow, int p0, int row, int j, int cols, float* b0, float* b1, float* b2, float* b3)
+        // the K tail past the last full vector (K not a multiple of 16)
+        private readonly Vector128<float> AddTail(Vector128<float> sums, float* aRow, int p0, float* b0, float* b1, float* b2, float* b3)
+        {
+            float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+            for (int p = p0; p < K; p++)
+            {
+                float x = aRow[p];
+                t0 += x * b0[p]; t1 += x * b1[p]; t2 += x * b2[p]; t3 += x * b3[p];
+            }
+            return sums + Vector128.Create(t0, t1, t2, t3);
+        }
+
+        // adds the existing C (accumulate), applies the epilogue and stores one row's (up to) four results
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Store(Vector128<float> sums, int row, int j, int cols)
         {
             float* c = (float*)C + (long)row * Ldc + j;
-            for (int q = 0; q < cols; q++)
+            if (cols == 4)
             {
-                float* bRow = q == 0 ? b0 : q == 1 ? b1 : q == 2 ? b2 : b3;
-                float s = sums.GetElement(q);
-                for (int p = p0; p < K; p++) s += aRow[p] * bRow[p];
-                if (Accumulate) s += c[q];
-                c[q] = Unsafe.BitCast<T, float>(Epilogue.Apply(Unsafe.BitCast<float, T>(s), row, j + q));
+                if (Accumulate) sums += Vector128.Load(c);
+                c[0] = Apply(sums.GetElement(0), row, j);
+                c[1] = Apply(sums.GetElement(1), row, j + 1);
+                c[2] = Apply(sums.GetElement(2), row, j + 2);
+                c[3] = Apply(sums.GetElement(3), row, j + 3);
+                return;
             }
+            for (int q = 0; q < cols; q++) c[q] = Apply(sums.GetElement(q) + (Accumulate ? c[q] : 0f), row, j + q);
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private float Apply(float value, int row, int col) => Unsafe.BitCast<T, float>(Epilogue.Apply(Unsafe.BitCast<float, T>(value), row, col));
 
         /// <summary>The four horizontal sums of v0…v3 as one vector: halve to 256 bits, then three horizontal adds.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
