@@ -6,13 +6,19 @@ WORKLOAD: gemm | mlp64 | mlp512 | minilm_forward_1x16 | minilm_forward_32x128 | 
 Prints one JSON object per line: {"workload": ..., "seconds" or "gflops": ...}. Flush-to-zero is on (PyTorch's
 fastest configuration here: Adam's state otherwise fills with denormals).
 """
-import gzip, json, sys, time
+import gzip, json, resource, sys, time
 import numpy as np
 import torch
 
 torch.set_flush_denormal(True)
 torch.set_num_threads(2)
 torch.manual_seed(0)
+
+
+def emit(fields):
+    """One JSON line, with the process's peak resident set (ru_maxrss is in KiB on Linux)."""
+    fields["peak_working_set_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+    print(json.dumps(fields), flush=True)
 
 
 def warm_up(call):
@@ -57,7 +63,7 @@ def gemm():
         for _ in range(reps):
             torch.matmul(a, b, out=c)
         s = (time.perf_counter() - t) / reps
-        print(json.dumps({"workload": name, "gflops": flop / s / 1e9}), flush=True)
+        emit({"workload": name, "gflops": flop / s / 1e9})
     gemm_streamed()
 
 
@@ -78,7 +84,7 @@ def gemm_streamed():
     for i in range(reps):
         torch.matmul(a, weights[i % copies].t(), out=c)
     s = (time.perf_counter() - t) / reps
-    print(json.dumps({"workload": f"gemm NT {m}x{n}x{k} weights from memory", "gflops": 2.0 * m * n * k / s / 1e9}), flush=True)
+    emit({"workload": f"gemm NT {m}x{n}x{k} weights from memory", "gflops": 2.0 * m * n * k / s / 1e9})
 
 
 def mlp(batch):
@@ -94,7 +100,7 @@ def mlp(batch):
         opt.zero_grad()
         loss.backward()
         opt.step()
-    print(json.dumps({"workload": f"mlp epoch batch {batch}", "seconds": time.perf_counter() - t}), flush=True)
+    emit({"workload": f"mlp epoch batch {batch}", "seconds": time.perf_counter() - t})
 
 
 class MiniLm(torch.nn.Module):
@@ -126,7 +132,7 @@ def minilm_forward(batch, seq):
         t = time.perf_counter()
         for _ in range(reps):
             model(ids, mask)
-    print(json.dumps({"workload": f"minilm forward {batch}x{seq}", "seconds": (time.perf_counter() - t) / reps}), flush=True)
+    emit({"workload": f"minilm forward {batch}x{seq}", "seconds": (time.perf_counter() - t) / reps})
 
 
 def minilm_step(batch, seq):
@@ -148,7 +154,7 @@ def minilm_step(batch, seq):
     t = time.perf_counter()
     for _ in range(3):
         step()
-    print(json.dumps({"workload": f"minilm step {batch}x{seq}", "seconds": (time.perf_counter() - t) / 3}), flush=True)
+    emit({"workload": f"minilm step {batch}x{seq}", "seconds": (time.perf_counter() - t) / 3})
 
 
 if __name__ == "__main__":

@@ -26,8 +26,16 @@ switch (workload)
 }
 return 0;
 
-static void Emit(string name, string key, double value)
-    => Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["workload"] = name, [key] = value, ["peak_working_set_mb"] = Environment.WorkingSet / 1e6 }));
+// one JSON line: the measurement, the process's peak working set so far and, for training, the managed bytes the
+// benchmark thread allocated per step after warm-up (GC.GetAllocatedBytesForCurrentThread; the engine's workers
+// allocate nothing by construction)
+static void Emit(string name, string key, double value, double? allocatedPerStep = null)
+{
+    using var process = Process.GetCurrentProcess();
+    var fields = new Dictionary<string, object> { ["workload"] = name, [key] = value, ["peak_working_set_mb"] = process.PeakWorkingSet64 / 1e6 };
+    if (allocatedPerStep is { } bytes) fields["allocated_bytes_per_step"] = bytes;
+    Console.WriteLine(JsonSerializer.Serialize(fields));
+}
 
 // GEMM sizes: the square ones, then the shapes the workloads below run (layout, M, N, K; NT = A·Bᵀ with B stored [N,K]
 // as a Linear layer's weight, TN = Aᵀ·B as its weight gradient). Keep in step with benchmarks/pytorch_workloads.py.
@@ -96,8 +104,12 @@ static void Mlp(int batch)
     var fullLabels = new int[batch];
     var lastLabels = new int[Math.Max(1, data.Count % batch)];
     var clock = Stopwatch.StartNew();
-    for (int start = 0; start < data.Count; start += batch)
+    int step = 0;
+    long allocatedAfterWarmUp = 0;
+    const int warmUpSteps = 10;
+    for (int start = 0; start < data.Count; start += batch, step++)
     {
+        if (step == warmUpSteps) allocatedAfterWarmUp = GC.GetAllocatedBytesForCurrentThread();
         int n = Math.Min(batch, data.Count - start);
         var x = n == batch ? full : last;
         var labels = n == batch ? fullLabels : lastLabels;
@@ -112,7 +124,8 @@ static void Mlp(int batch)
         optimizer.Step();
         optimizer.ZeroGrad();
     }
-    Emit($"mlp epoch batch {batch}", "seconds", clock.Elapsed.TotalSeconds);
+    double seconds = clock.Elapsed.TotalSeconds;
+    Emit($"mlp epoch batch {batch}", "seconds", seconds, (GC.GetAllocatedBytesForCurrentThread() - allocatedAfterWarmUp) / (double)(step - warmUpSteps));
 }
 
 // Steady state, as BenchmarkDotNet measures it: at least 3 calls and 1 s, so the JIT's tiering has finished.
@@ -162,9 +175,11 @@ static void MiniLmStep(int batch, int seq)
         optimizer.ZeroGrad();
     }
     for (int i = 0; i < 2; i++) Step();
+    long allocated = GC.GetAllocatedBytesForCurrentThread();
     var clock = Stopwatch.StartNew();
     for (int i = 0; i < 3; i++) Step();
-    Emit($"minilm step {batch}x{seq}", "seconds", clock.Elapsed.TotalSeconds / 3);
+    double seconds = clock.Elapsed.TotalSeconds / 3;
+    Emit($"minilm step {batch}x{seq}", "seconds", seconds, (GC.GetAllocatedBytesForCurrentThread() - allocated) / 3.0);
 }
 
 static void OrtForward(int batch, int seq)
