@@ -104,12 +104,17 @@ static void Mlp(int batch)
     var fullLabels = new int[batch];
     var lastLabels = new int[Math.Max(1, data.Count % batch)];
     var clock = Stopwatch.StartNew();
-    int step = 0;
-    long allocatedAfterWarmUp = 0;
+    // allocations are counted over the full batches after 10 warm-up steps: the last, partial batch is a new input
+    // shape, whose plan (activation buffers) is built once on first use
+    int step = 0, fullSteps = data.Count / batch;
+    var trace = new long[fullSteps + 2];
+    long allocatedAfterWarmUp = 0, allocatedByFullSteps = 0;
     const int warmUpSteps = 10;
     for (int start = 0; start < data.Count; start += batch, step++)
     {
         if (step == warmUpSteps) allocatedAfterWarmUp = GC.GetAllocatedBytesForCurrentThread();
+        trace[step] = GC.GetAllocatedBytesForCurrentThread();
+        if (step == fullSteps) allocatedByFullSteps = GC.GetAllocatedBytesForCurrentThread() - allocatedAfterWarmUp;
         int n = Math.Min(batch, data.Count - start);
         var x = n == batch ? full : last;
         var labels = n == batch ? fullLabels : lastLabels;
@@ -125,7 +130,10 @@ static void Mlp(int batch)
         optimizer.ZeroGrad();
     }
     double seconds = clock.Elapsed.TotalSeconds;
-    Emit($"mlp epoch batch {batch}", "seconds", seconds, (GC.GetAllocatedBytesForCurrentThread() - allocatedAfterWarmUp) / (double)(step - warmUpSteps));
+    if (Environment.GetEnvironmentVariable("MODELGEN_ALLOC_TRACE") == "1")
+        for (int i = 1; i < step; i++) if (trace[i] != trace[i - 1]) Console.Error.Write($"{i}:{trace[i] - trace[i - 1]} ");
+    if (fullSteps == step) allocatedByFullSteps = GC.GetAllocatedBytesForCurrentThread() - allocatedAfterWarmUp;
+    Emit($"mlp epoch batch {batch}", "seconds", seconds, allocatedByFullSteps / (double)(fullSteps - warmUpSteps));
 }
 
 // Steady state, as BenchmarkDotNet measures it: at least 3 calls and 1 s, so the JIT's tiering has finished.
@@ -175,11 +183,12 @@ static void MiniLmStep(int batch, int seq)
         optimizer.ZeroGrad();
     }
     for (int i = 0; i < 2; i++) Step();
-    long allocated = GC.GetAllocatedBytesForCurrentThread();
     var clock = Stopwatch.StartNew();
+    long allocated = GC.GetAllocatedBytesForCurrentThread();
     for (int i = 0; i < 3; i++) Step();
+    long allocatedBytes = GC.GetAllocatedBytesForCurrentThread() - allocated;
     double seconds = clock.Elapsed.TotalSeconds / 3;
-    Emit($"minilm step {batch}x{seq}", "seconds", seconds, (GC.GetAllocatedBytesForCurrentThread() - allocated) / 3.0);
+    Emit($"minilm step {batch}x{seq}", "seconds", seconds, allocatedBytes / 3.0);
 }
 
 static void OrtForward(int batch, int seq)

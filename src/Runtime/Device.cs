@@ -57,17 +57,23 @@ internal sealed class CpuDevice : Device
 
     public override long LiveAllocations => Interlocked.Read(ref _live);
 
+    // Zeroed by calloc rather than by writing: large blocks then come from the OS as zero pages that become resident
+    // only when first written, so buffers that a run never touches (an inference plan's gradient buffers, the
+    // gradients of frozen parameters) cost no memory. Aligned to 64 bytes by hand, the block's own pointer kept
+    // just before the aligned one for Free.
     internal override unsafe void* Allocate(long bytes)
     {
-        var p = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), 64);
-        NativeMemory.Clear(p, (nuint)Math.Max(bytes, 64));
+        nuint size = (nuint)Math.Max(bytes, 64);
+        byte* raw = (byte*)NativeMemory.AllocZeroed(size + 64 + (nuint)sizeof(void*));
+        byte* aligned = (byte*)(((nuint)raw + (nuint)sizeof(void*) + 63) & ~(nuint)63);
+        ((void**)aligned)[-1] = raw;
         Interlocked.Increment(ref _live);
-        return p;
+        return aligned;
     }
 
     internal override unsafe void Free(void* data)
     {
-        NativeMemory.AlignedFree(data);
+        NativeMemory.Free(((void**)data)[-1]);
         Interlocked.Decrement(ref _live);
     }
 }
