@@ -15,8 +15,8 @@ switch (workload)
 {
     case "gemm": Gemm(); GemmStreamed(); break;
     case "gemm_streamed": GemmStreamed(); break;
-    case "mlp64": Mlp(64); break;
-    case "mlp512": Mlp(512); break;
+    case "mlp64": for (int r = 0; r < RepeatFactor(); r++) Mlp(64); break;
+    case "mlp512": for (int r = 0; r < RepeatFactor(); r++) Mlp(512); break;
     case "minilm_forward_1x16": MiniLmForward(1, 16); break;
     case "minilm_forward_32x128": MiniLmForward(32, 128); break;
     case "minilm_step_32x64": MiniLmStep(32, 64); break;

@@ -151,6 +151,8 @@ public static class KernelEmitter
         w.Open($"private struct Elementwise{step.Index}Forward<T> : global::ModelGen.Cpu.IRangeBody where T : unmanaged, global::System.Numerics.IFloatingPointIeee754<T>");
         w.Line("public global::ModelGen.Tensor Y;");
         for (int i = 0; i < step.Externals.Count; i++) w.Line($"public global::ModelGen.Tensor X{i};");
+        // kernels are compiled once, fully optimised: no tier-0 code and no PGO instrumentation in the first steps
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         w.Open("public readonly void Execute(int start, int end)");
         w.Line("ref T y = ref global::ModelGen.Ops.Ref<T>(Y);");
         for (int i = 0; i < step.Externals.Count; i++) w.Line($"ref T in{i} = ref global::ModelGen.Ops.Ref<T>(X{i});");
@@ -176,6 +178,8 @@ public static class KernelEmitter
             w.Line($"public global::ModelGen.Tensor? G{i};");
             w.Line($"public bool Accumulate{i};");
         }
+        // kernels are compiled once, fully optimised: no tier-0 code and no PGO instrumentation in the first steps
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
         w.Open("public readonly void Execute(int start, int end)");
         w.Line("ref T dy = ref global::ModelGen.Ops.Ref<T>(DY);");
         for (int i = 0; i < step.Externals.Count; i++)

@@ -90,6 +90,7 @@ public static unsafe class CpuGemm
         public bool TransA, TransB, Accumulate, SplitN;
         public TEpi Epilogue;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Execute(int start, int end)
         {
             for (int part = start; part < end; part++)
@@ -264,6 +265,7 @@ public static unsafe class CpuGemm
         public bool Accumulate;
         public TEpi Epilogue;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public void Execute(int start, int end)
         {
             int quads = (N + 3) / 4;

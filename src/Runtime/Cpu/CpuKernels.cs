@@ -31,6 +31,7 @@ public static unsafe class CpuKernels
         public int Rows, Cols;
         public bool Accumulate;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int start, int end)
         {
             int c0 = start * 64, c1 = Math.Min(Cols, end * 64);

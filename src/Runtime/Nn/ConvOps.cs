@@ -133,6 +133,7 @@ public static unsafe partial class Ops
         public T* X, Wt, Bias, Y;
         public int Parts;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int start, int end)
         {
             for (int part = start; part < end; part++)
@@ -204,6 +205,7 @@ public static unsafe partial class Ops
         public T* Dy, Y, Db;
         public int Batch, Channels, Plane;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int start, int end)
         {
             bool identity = typeof(TAct) == typeof(Identity<T>);
@@ -253,6 +255,7 @@ public static unsafe partial class Ops
         public bool AccumulateDx;
         public int Parts, WeightCount;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int start, int end)
         {
             for (int part = start; part < end; part++)
@@ -496,6 +499,7 @@ public static unsafe partial class Ops
         public PoolKind Kind;
         public bool Backward, Accumulate;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int start, int end)
         {
             var g = Geometry;
@@ -656,6 +660,7 @@ public static unsafe partial class Ops
 
         private readonly T* At(T* p, int b, int c) => p + ((long)b * Channels + c) * Plane;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int start, int end)
         {
             long n = (long)Batch * Plane;

@@ -88,6 +88,7 @@ public static unsafe partial class Ops
         public int N;
         public double Eps;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int start, int end)
         {
             int n = N, w = Vector512<T>.Count;
@@ -232,6 +233,7 @@ public static unsafe partial class Ops
         public int Seq, Hidden, Heads;
         public bool Backward, AccQ, AccK, AccV;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int start, int end)
         {
             int d = Hidden / Heads;

@@ -66,6 +66,7 @@ public class Adam : Optimizer
         public T* P, G, M, V, VMax;
         public T B1, B2, StepSize, InvSqrtBc2, Eps, L2, Decay;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int start, int end)
         {
             int i = start;

@@ -49,6 +49,7 @@ public sealed class Sgd : Optimizer
         public T Lr, Wd, Mu, Damp;
         public bool First, Nesterov;
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int start, int end)
         {
             for (int i = start; i < end; i++)

@@ -15,6 +15,7 @@ namespace Samples.Residual
             public global::ModelGen.Tensor Y;
             public global::ModelGen.Tensor X0;
             public global::ModelGen.Tensor X1;
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             public readonly void Execute(int start, int end)
             {
                 ref T y = ref global::ModelGen.Ops.Ref<T>(Y);
@@ -67,6 +68,7 @@ namespace Samples.Residual
             public global::ModelGen.Tensor X1;
             public global::ModelGen.Tensor? G1;
             public bool Accumulate1;
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             public readonly void Execute(int start, int end)
             {
                 ref T dy = ref global::ModelGen.Ops.Ref<T>(DY);
