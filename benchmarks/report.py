@@ -32,6 +32,7 @@ rounds = max((len(s) for sides in by.values() for s in sides.values()), default=
 lines = ["| workload | ModelGen | PyTorch | ONNX Runtime | ModelGen speed / PyTorch | target | met |", "|---|---|---|---|---|---|---|"]
 memory = ["| workload | peak working set ModelGen | PyTorch | ONNX Runtime | managed bytes allocated per step (ModelGen) |", "|---|---|---|---|---|"]
 summary = []
+gemm_ratios = []
 for workload, sides in by.items():
     def fmt(side):
         if side not in sides:
@@ -61,7 +62,11 @@ for workload, sides in by.items():
         elif workload.startswith("minilm step"):
             target, met = "≥ 1x", "met" if r >= 1 else "not met"
         if not workload.startswith("gemm"):
-            summary.append(f"- `{workload[0].upper() + workload[1:].replace('mlp', 'MLP').replace('minilm', 'MiniLM')}: {r:.2f}x` — {met}")
+            label = workload.replace("mlp", "MLP").replace("minilm", "MiniLM")
+            versus_ort = f" (time {ort_ratio:.2f}x ONNX Runtime's, target ≤ 1.2x)" if workload.startswith("minilm forward") and ort_ratio is not None else ""
+            summary.append(f"- `{label}: {r:.2f}x`{versus_ort} — {met}")
+        else:
+            gemm_ratios.append((r, workload))
     lines.append(f"| {workload} | {m} | {p} | {o} | {ratio} | {target} | {met} |")
     if not workload.startswith("gemm"):
         def mb(side):
@@ -69,6 +74,22 @@ for workload, sides in by.items():
             return f"{v:.0f} MB" if v is not None else ""
         alloc = median_of(sides.get("modelgen", []), "allocated_bytes_per_step")
         memory.append(f"| {workload} | {mb('modelgen')} | {mb('pytorch')} | {mb('onnxruntime')} | {'' if alloc is None else f'{alloc:.0f} B'} |")
+
+if gemm_ratios:
+    lowest = min(gemm_ratios)
+    met_count = sum(1 for r, _ in gemm_ratios if r >= 0.8)
+    summary.insert(0, f"- GEMM: {met_count} of {len(gemm_ratios)} shapes at ≥ 0.8x PyTorch's GFLOP/s; lowest {lowest[0]:.2f}x ({lowest[1]}) — {'met' if met_count == len(gemm_ratios) else 'not met'}")
+
+
+def peer(workload, field="value"):
+    samples = by.get(workload, {}).get("pytorch", [])
+    return statistics.median(s["value"] for s in samples) if samples else None
+
+
+mlp_peer, gemm_peer = peer("mlp epoch batch 64"), peer("gemm NN 1024")
+peer_check = "Peer check (is PyTorch at its known speed here?): " + ", ".join(filter(None, [
+    f"its MLP epoch at batch 64 took {mlp_peer:.2f} s (4.7 s on a quiet machine)" if mlp_peer else None,
+    f"its 1024³ GEMM ran at {gemm_peer:.0f} GFLOP/s (about 200)" if gemm_peer else None])) + "."
 
 measured = f"""<!-- measured: written by benchmarks/report.py -->
 Measured side by side, interleaved (ModelGen, PyTorch, [ONNX Runtime]; {rounds} round(s)) on this machine: {cpu()},
@@ -80,6 +101,8 @@ both sides (the .NET JIT's tiering); whole MLP epochs include everything. The ma
 TorchSharp-cpu 0.107.0 cannot load on Debian 12 (its native library needs GLIBCXX_3.4.32), so it is not in the table.
 
 Rerun: `benchmarks/run.sh [rounds]` (writes this section; the raw samples are below).
+
+{peer_check}
 
 Targets:
 

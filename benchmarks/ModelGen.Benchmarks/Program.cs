@@ -66,7 +66,7 @@ static void Gemm()
         using var c = Tensor.Zeros(m, n);
         double flop = 2.0 * m * n * k;
         WarmUp(() => Ops.MatMul(a, ta, b, tb, c));
-        int reps = Math.Max(3, (int)(2e9 / flop)) * RepeatFactor();
+        int reps = Math.Max(3, (int)(1e11 / flop)) * RepeatFactor(); // about 0.5 s of timed calls per shape
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < reps; i++) Ops.MatMul(a, ta, b, tb, c);
         Emit(name, "gflops", flop / (clock.Elapsed.TotalSeconds / reps) / 1e9);
