@@ -25,7 +25,7 @@ def median_of(samples, field):
 
 
 commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
+dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs"], capture_output=True, text=True).stdout.strip()
 dotnet = subprocess.run(["dotnet", "--version"], capture_output=True, text=True).stdout.strip()
 rounds = max((len(s) for sides in by.values() for s in sides.values()), default=0)
 
