@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using FashionMnistSample;
+using FashionSamples;
 using ModelGen;
 using ModelGen.Data;
 using ModelGen.Optim;
@@ -12,53 +13,15 @@ using ModelGen.Training;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
-int? epochsOption = null;
-int batchSize = 64, seed = 42;
-string? dataDir = null, output = "runs/fashion-mnist";
-string device = "cpu";
-bool quick = false, loop = false;
-for (int i = 0; i < args.Length; i++)
-{
-    string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-    switch (args[i])
-    {
-        case "--epochs": epochsOption = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-        case "--batch-size": batchSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-        case "--data": dataDir = Next(); break;
-        case "--device": device = Next(); break;
-        case "--output": output = Next(); break;
-        case "--seed": seed = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-        case "--quick": quick = true; break;
-        case "--loop": loop = true; break;
-        case "--help" or "-h":
-            Console.WriteLine("FashionMnist [--loop] [--epochs N] [--batch-size N] [--data DIR] [--device cpu|cuda|...] [--output DIR] [--seed N] [--quick]");
-            return 0;
-        default:
-            Console.Error.WriteLine($"Unknown option '{args[i]}' (try --help).");
-            return 2;
-    }
-}
-
-FashionMnist data;
-try
-{
-    data = FashionMnist.Load(dataDir);
-}
-catch (FileNotFoundException e)
-{
-    Console.Error.WriteLine(e.Message);
-    return 1;
-}
-var train = data.Train;
-var test = data.Test;
-int epochs = epochsOption ?? (loop ? 5 : 10);
-if (quick)
-{
-    epochs = 1;
-    train = train.Take(5000);
-    test = test.Take(2000);
-}
-var dev = Device.Parse(device);
+var options = FashionOptions.Parse(args, "FashionMnist [--loop] [--epochs N] [--batch-size N] [--data DIR] [--device cpu|cuda|...] [--output DIR] [--seed N] [--quick]",
+    "runs/fashion-mnist", allowLoop: true, out int exitCode);
+if (options is null) return exitCode;
+bool loop = options.Loop;
+int batchSize = options.BatchSize, seed = options.Seed;
+string output = options.Output;
+if (options.LoadData(defaultEpochs: loop ? 5 : 10) is not var (train, test, epochs)) return 1;
+var dev = Device.Parse(options.Device);
+var imageShape = new Shape(FashionMnist.Features);
 Console.WriteLine($"device: {dev.Name}, {train.Count} training and {test.Count} test images, batch {batchSize}, {epochs} epoch(s), {(loop ? "explicit loop" : "Trainer")}");
 return loop ? ExplicitLoop() : WithTrainer();
 
@@ -67,23 +30,7 @@ int WithTrainer()
     using var model = new FashionMlpDropout(dev, seed);
     var trainSet = Dataset.FromImageSet(train);
     var testSet = Dataset.FromImageSet(test);
-    var args = new TrainingArguments
-    {
-        OutputDir = output,
-        LearningRate = 1e-3,
-        PerDeviceTrainBatchSize = batchSize,
-        PerDeviceEvalBatchSize = 1000,
-        NumTrainEpochs = epochs,
-        WeightDecay = 1e-4,
-        LrSchedulerType = ScheduleKind.Cosine,
-        MaxGradNorm = 0,
-        Seed = seed,
-        EvaluationStrategy = IntervalStrategy.Epoch,
-        SaveStrategy = IntervalStrategy.Epoch,
-        LoggingStrategy = IntervalStrategy.Epoch,
-        SaveTotalLimit = 2,
-        LoadBestModelAtEnd = false,
-    };
+    var args = options.TrainingArguments(epochs);
     var epochLine = new EpochLinePrinter();
     var trainer = Trainer.ForClassification(model, args, trainSet, testSet, FashionMnist.Features, 10,
         x => x.Pixels, x => x.Label, [epochLine], TextWriter.Null);
@@ -93,7 +40,7 @@ int WithTrainer()
     Console.WriteLine($"saved {weights}; checkpoints, metrics.jsonl and loss.png/metrics.png in {output}");
     using var reloaded = new FashionMlpDropout(dev, seed + 1);
     reloaded.Load(weights);
-    Console.WriteLine($"reloaded: test accuracy {Evaluate(reloaded, test):F2}%");
+    Console.WriteLine($"reloaded: test accuracy {FashionEvaluation.Accuracy(reloaded, test, imageShape):F2}%");
     return 0;
 }
 
@@ -138,7 +85,7 @@ int ExplicitLoop()
             batches++;
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        Console.WriteLine($"epoch {epoch}: train loss {lossSum / batches:F4}, test accuracy {Evaluate(model, test):F2}%, {seconds:F1} s");
+        Console.WriteLine($"epoch {epoch}: train loss {lossSum / batches:F4}, test accuracy {FashionEvaluation.Accuracy(model, test, imageShape):F2}%, {seconds:F1} s");
     }
     Directory.CreateDirectory(output);
     var weights = Path.Combine(output, "model.safetensors");
@@ -146,55 +93,6 @@ int ExplicitLoop()
     Console.WriteLine($"saved {weights}");
     using var reloaded = new FashionMlp(dev, seed: seed + 1);
     reloaded.Load(weights);
-    Console.WriteLine($"reloaded: test accuracy {Evaluate(reloaded, test):F2}%");
+    Console.WriteLine($"reloaded: test accuracy {FashionEvaluation.Accuracy(reloaded, test, imageShape):F2}%");
     return 0;
-}
-
-static double Evaluate(IModel model, ImageSet set)
-{
-    model.Eval();
-    const int evalBatch = 1000;
-    int correct = 0;
-    var device = ((Module)model).Device;
-    for (int start = 0; start < set.Count; start += evalBatch)
-    {
-        int n = Math.Min(evalBatch, set.Count - start);
-        using var x = Tensor.From<float>(set.Images.AsSpan(start * FashionMnist.Features, n * FashionMnist.Features), new Shape(n, FashionMnist.Features), DType.Float32, device);
-        var logits = model.Run(x).ToArray().AsSpan();
-        for (int i = 0; i < n; i++)
-        {
-            var row = logits.Slice(i * 10, 10);
-            int best = 0;
-            for (int c = 1; c < 10; c++) if (row[c] > row[best]) best = c;
-            if (best == set.Labels[start + i]) correct++;
-        }
-    }
-    model.Train();
-    return 100.0 * correct / set.Count;
-}
-
-/// <summary>Prints the sample's per-epoch line from the Trainer's logs: training loss, test accuracy, seconds.</summary>
-sealed class EpochLinePrinter : TrainerCallback
-{
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private double _trainLoss;
-    private bool _first = true;
-
-    public override void OnStepEnd(TrainerState state, double loss)
-    {
-        if (_first) Console.WriteLine($"first batch: loss {loss:F4}");
-        _first = false;
-    }
-
-    public override void OnLog(TrainerState state, IReadOnlyDictionary<string, double> logs)
-    {
-        if (logs.TryGetValue("loss", out var loss)) _trainLoss = loss;
-    }
-
-    public override void OnEvaluate(TrainerState state, IReadOnlyDictionary<string, double> metrics)
-    {
-        int epoch = (int)Math.Round(state.Epoch);
-        Console.WriteLine($"epoch {epoch}: train loss {_trainLoss:F4}, test accuracy {100 * metrics["eval_accuracy"]:F2}%, {_clock.Elapsed.TotalSeconds:F1} s");
-        _clock.Restart();
-    }
 }

@@ -46,8 +46,10 @@ public class AnalyzerPackageTests
               </ItemGroup>
             </Project>
             """);
-        var sample = Path.Combine(Repo.Root, "samples", "FashionMnist");
-        foreach (var file in Directory.EnumerateFiles(sample, "*.cs")) File.Copy(file, Path.Combine(app, Path.GetFileName(file)));
+        // the sample's own files and the code the Fashion samples share (samples/Shared, linked by their projects)
+        foreach (var folder in new[] { "FashionMnist", "Shared" })
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(Repo.Root, "samples", folder), "*.cs"))
+                File.Copy(file, Path.Combine(app, Path.GetFileName(file)));
         File.WriteAllText(Path.Combine(work, "Directory.Build.props"), "<Project />");
         File.WriteAllText(Path.Combine(work, "Directory.Packages.props"), "<Project />");
         var env = new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages };
