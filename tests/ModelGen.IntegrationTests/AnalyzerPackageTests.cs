@@ -11,54 +11,19 @@ public class AnalyzerPackageTests
     [Test]
     public void FashionMnistSample_LastLayerWith300Inputs_FailsTheBuildWithMG0001()
     {
-        var work = Directory.CreateTempSubdirectory("modelgen-analyzers").FullName;
-        var feed = Path.Combine(work, "feed");
-        var packages = Path.Combine(work, "packages");
-        var app = Path.Combine(work, "app");
-        Directory.CreateDirectory(app);
-        var version = $"0.0.0-analyzers.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
-
-        var (packCode, packOut) = Repo.Run("dotnet", $"pack src/Runtime/ModelGen.Runtime.csproj -c Release -o \"{feed}\" -p:Version={version}", Repo.Root);
-        Assert.That(packCode, Is.EqualTo(0), packOut);
-
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local" value="{feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-              </packageSources>
-            </configuration>
-            """);
-        File.WriteAllText(Path.Combine(app, "FashionMnist.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="ModelGen" Version="{version}" />
-              </ItemGroup>
-            </Project>
-            """);
+        var project = FreshPackageProject.Create("modelgen-analyzers", "analyzers", "FashionMnist");
+        string app = project.App;
+        var env = project.Environment;
         // the sample's own files and the code the Fashion samples share (samples/Shared, linked by their projects)
         foreach (var folder in new[] { "FashionMnist", "Shared" })
             foreach (var file in Directory.EnumerateFiles(Path.Combine(Repo.Root, "samples", folder), "*.cs"))
                 File.Copy(file, Path.Combine(app, Path.GetFileName(file)));
-        File.WriteAllText(Path.Combine(work, "Directory.Build.props"), "<Project />");
-        File.WriteAllText(Path.Combine(work, "Directory.Packages.props"), "<Project />");
-        var env = new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages };
 
         // unchanged: builds, and the analyzers (which ran: the package ships them) report nothing
         var (okCode, okOut) = Repo.Run("dotnet", "build -c Release", app, env);
         Assert.That(okCode, Is.EqualTo(0), okOut);
         Assert.That(okOut, Does.Not.Contain("MG0"), okOut);
-        var analyzers = Path.Combine(packages, "modelgen", version, "analyzers", "dotnet", "cs");
+        var analyzers = Path.Combine(project.Packages, "modelgen", project.Version, "analyzers", "dotnet", "cs");
         Assert.That(File.Exists(Path.Combine(analyzers, "ModelGen.Analyzers.dll")), Is.True, "the package ships the analyzers");
         Assert.That(File.Exists(Path.Combine(analyzers, "ModelGen.Analyzers.CodeFixes.dll")), Is.True, "and the code fixes");
 
@@ -78,7 +43,7 @@ public class AnalyzerPackageTests
         var expected = $"FashionMlp.cs({useLine},{useColumn}): error MG0001: Linear layer 'fc3' expects input […, 300] but 'Relu(fc2.Apply(Relu(…)))' has shape […, 512]; 'fc3' is declared at line {declLine}";
         Assert.That(failOut, Does.Contain(expected), failOut);
         Assert.That(Regex.Matches(failOut, @"error MG\d{4}").Select(m => m.Value).Distinct(), Is.EqualTo(new[] { "error MG0001" }), "exactly the one mistake is reported");
-        Directory.Delete(work, recursive: true);
+        Directory.Delete(project.Work, recursive: true);
     }
 
     private static (int Line, int Column) LineColumn(string text, int index)

@@ -42,57 +42,19 @@ public class PackageTests
     [Test]
     public void PackedNuGet_CompilesAndTrainsAModelInAFreshProject()
     {
-        var work = Directory.CreateTempSubdirectory("modelgen-package").FullName;
-        var feed = Path.Combine(work, "feed");
-        var packages = Path.Combine(work, "packages");
-        var app = Path.Combine(work, "app");
-        Directory.CreateDirectory(app);
-        var version = $"0.0.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+        var project = FreshPackageProject.Create("modelgen-package", "test", "App");
+        Assert.That(File.Exists(Path.Combine(project.Feed, $"ModelGen.{project.Version}.nupkg")), Is.True, "the package");
+        Assert.That(File.Exists(Path.Combine(project.Feed, $"ModelGen.{project.Version}.snupkg")), Is.True, "symbols package");
+        File.WriteAllText(Path.Combine(project.App, "Program.cs"), Program);
 
-        var (packCode, packOut) = Repo.Run("dotnet", $"pack src/Runtime/ModelGen.Runtime.csproj -c Release -o \"{feed}\" -p:Version={version}", Repo.Root);
-        Assert.That(packCode, Is.EqualTo(0), packOut);
-        Assert.That(File.Exists(Path.Combine(feed, $"ModelGen.{version}.nupkg")), Is.True, packOut);
-        Assert.That(File.Exists(Path.Combine(feed, $"ModelGen.{version}.snupkg")), Is.True, "symbols package");
-
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local" value="{feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-              </packageSources>
-            </configuration>
-            """);
-        File.WriteAllText(Path.Combine(app, "App.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="ModelGen" Version="{version}" />
-              </ItemGroup>
-            </Project>
-            """);
-        File.WriteAllText(Path.Combine(app, "Program.cs"), Program);
-        // keep the repository's Directory.*.props out of the fresh project
-        File.WriteAllText(Path.Combine(work, "Directory.Build.props"), "<Project />");
-        File.WriteAllText(Path.Combine(work, "Directory.Packages.props"), "<Project />");
-
-        var env = new Dictionary<string, string> { ["NUGET_PACKAGES"] = packages };
-        var (runCode, runOut) = Repo.Run("dotnet", "run -c Release", app, env);
+        var (runCode, runOut) = Repo.Run("dotnet", "run -c Release", project.App, project.Environment);
         TestContext.Out.WriteLine(runOut);
         Assert.That(runCode, Is.EqualTo(0), runOut);
-        Assert.That(Directory.Exists(Path.Combine(packages, "modelgen", version)), Is.True, "restored from the local feed into the private folder");
+        Assert.That(Directory.Exists(Path.Combine(project.Packages, "modelgen", project.Version)), Is.True, "restored from the local feed into the private folder");
         var losses = System.Text.RegularExpressions.Regex.Matches(runOut, @"step \d+: loss (\S+)")
             .Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.That(losses, Has.Count.EqualTo(20));
         Assert.That(losses[^1], Is.LessThan(losses[0] * 0.5), "the loss falls");
-        Directory.Delete(work, recursive: true);
+        Directory.Delete(project.Work, recursive: true);
     }
 }
