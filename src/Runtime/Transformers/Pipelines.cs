@@ -7,137 +7,206 @@ public sealed record ClassificationResult(string Label, double Score);
 /// <summary>HuggingFace's pipeline(...) entry points.</summary>
 public static class Pipeline
 {
+    /// <summary>The batch size pipelines use unless told otherwise (HuggingFace's <c>batch_size</c>).</summary>
+    public const int DefaultBatchSize = 32;
+
     /// <summary>"sentiment-analysis" / "text-classification" or "feature-extraction" from a model directory
     /// (config.json, model.safetensors, vocab.txt or tokenizer.json).</summary>
-    public static IDisposable Create(string task, string modelDirectory, Device? device = null) => task switch
+    public static IDisposable Create(string task, string modelDirectory, Device? device = null, int batchSize = DefaultBatchSize) => task switch
     {
-        "sentiment-analysis" or "text-classification" => TextClassification(modelDirectory, device),
-        "feature-extraction" => FeatureExtraction(modelDirectory, device),
+        "sentiment-analysis" or "text-classification" => TextClassification(modelDirectory, device, batchSize),
+        "feature-extraction" => FeatureExtraction(modelDirectory, device, batchSize),
         _ => throw new ArgumentException($"Unknown pipeline task '{task}': sentiment-analysis, text-classification, feature-extraction."),
     };
 
-    public static TextClassificationPipeline TextClassification(string modelDirectory, Device? device = null)
-        => new((ISequenceClassifier)AutoModel.FromPretrained(modelDirectory, device), BertTokenizer.FromPretrained(modelDirectory));
+    public static TextClassificationPipeline TextClassification(string modelDirectory, Device? device = null, int batchSize = DefaultBatchSize)
+        => new((ISequenceClassifier)AutoModel.FromPretrained(modelDirectory, device), BertTokenizer.FromPretrained(modelDirectory), batchSize: batchSize);
 
-    public static FeatureExtractionPipeline FeatureExtraction(string modelDirectory, Device? device = null)
-        => new(BertModel.FromPretrained(modelDirectory, device), BertTokenizer.FromPretrained(modelDirectory));
+    public static FeatureExtractionPipeline FeatureExtraction(string modelDirectory, Device? device = null, int batchSize = DefaultBatchSize)
+        => new(BertModel.FromPretrained(modelDirectory, device), BertTokenizer.FromPretrained(modelDirectory), batchSize: batchSize);
 }
 
-/// <summary>Text classification: text → labels with softmax scores, best first. Safe for concurrent calls (they are
-/// serialised: one model, one set of activation buffers).</summary>
-public sealed class TextClassificationPipeline(ISequenceClassifier model, BertTokenizer tokenizer, int maxLength = 512) : IDisposable
+/// <summary>How every pipeline feeds a BERT-family model: each text is tokenised once (truncated to the model's
+/// maximum length), the texts are sorted by length (as sentence-transformers' <c>encode</c> does) and cut into batches
+/// of at most <see cref="BatchSize"/>, each padded only to its own longest text. Results come back in input order.
+/// Calls are serialised: one model, one set of activation buffers, so concurrent calls are safe.</summary>
+public abstract class BatchingPipeline : IDisposable
 {
     private readonly object _lock = new();
+    private readonly Module _module;
+    private int _batchSize;
 
+    private protected BatchingPipeline(Module module, BertTokenizer tokenizer, int maxPositions, int? maxLength, int batchSize)
+    {
+        _module = module;
+        Tokenizer = tokenizer;
+        int limit = Math.Min(maxLength ?? tokenizer.ModelMaxLength, maxPositions);
+        if (limit < 2) throw new ArgumentOutOfRangeException(nameof(maxLength), limit, "the maximum length must leave room for [CLS] and [SEP]");
+        MaxLength = limit;
+        BatchSize = batchSize;
+    }
+
+    public BertTokenizer Tokenizer { get; }
+
+    /// <summary>Tokens per text at most, [CLS] and [SEP] included: the smaller of the tokenizer's model_max_length (or
+    /// the length given) and the model's position table. Longer texts are truncated, as HuggingFace's
+    /// <c>truncation=True</c> does.</summary>
+    public int MaxLength { get; }
+
+    /// <summary>Texts per forward pass (HuggingFace's <c>batch_size</c>; default <see cref="Pipeline.DefaultBatchSize"/>).</summary>
+    public int BatchSize
+    {
+        get => _batchSize;
+        set => _batchSize = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(BatchSize), value, "the batch size must be positive");
+    }
+
+    /// <summary>[CLS] ids [SEP] of every text, truncated to <see cref="MaxLength"/>.</summary>
+    private protected int[][] Encode(IReadOnlyList<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var tokens = new int[texts.Count][];
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            var ids = Tokenizer.EncodeToIds(texts[i] ?? throw new ArgumentException($"texts[{i}] is null", nameof(texts)));
+            int kept = Math.Min(ids.Length, MaxLength - 2);
+            var row = new int[kept + 2];
+            row[0] = Tokenizer.ClassifierTokenId;
+            ids.AsSpan(0, kept).CopyTo(row.AsSpan(1));
+            row[^1] = Tokenizer.SeparatorTokenId;
+            tokens[i] = row;
+        }
+        return tokens;
+    }
+
+    /// <summary>Runs the model over length-sorted batches; <paramref name="forward"/> gets the batch's text indices,
+    /// its padded length and the model's output (valid during the call), and copies out what it needs.</summary>
+    private protected void ForEachBatch(int[][] tokens, int? batchSize, Func<Tensor, Tensor, Tensor, Tensor, Tensor> run,
+        Action<int[], int, Tensor> forward)
+    {
+        if (tokens.Length == 0) return;
+        int size = batchSize ?? BatchSize;
+        if (size <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), size, "the batch size must be positive");
+        var order = Enumerable.Range(0, tokens.Length).OrderByDescending(i => tokens[i].Length).ToArray(); // stable: ties keep input order
+        lock (_lock)
+        {
+            _module.Eval();
+            for (int start = 0; start < order.Length; start += size)
+            {
+                var indices = order.AsSpan(start, Math.Min(size, order.Length - start)).ToArray();
+                int batch = indices.Length, seq = tokens[indices[0]].Length; // the longest comes first
+                var ids = new float[batch * seq];
+                var mask = new float[batch * seq];
+                var positions = new float[batch * seq];
+                for (int b = 0; b < batch; b++)
+                {
+                    var row = tokens[indices[b]];
+                    for (int t = 0; t < seq; t++)
+                    {
+                        positions[b * seq + t] = t;
+                        if (t >= row.Length) continue;
+                        ids[b * seq + t] = row[t];
+                        mask[b * seq + t] = 1;
+                    }
+                }
+                var shape = new Shape(batch, seq);
+                using var idTensor = Tensor.From<float>(ids, shape, _module.DType, _module.Device);
+                using var positionTensor = Tensor.From<float>(positions, shape, _module.DType, _module.Device);
+                using var typeTensor = Tensor.Zeros(shape, _module.DType, _module.Device);
+                using var maskTensor = Tensor.From<float>(mask, shape, _module.DType, _module.Device);
+                forward(indices, seq, run(idTensor, positionTensor, typeTensor, maskTensor));
+            }
+        }
+    }
+
+    public void Dispose() => _module.Dispose();
+}
+
+/// <summary>Text classification: text → labels with softmax scores, best first.</summary>
+public sealed class TextClassificationPipeline(ISequenceClassifier model, BertTokenizer tokenizer, int? maxLength = null, int batchSize = Pipeline.DefaultBatchSize)
+    : BatchingPipeline(model.Module, tokenizer, model.Config.MaxPositionEmbeddings, maxLength, batchSize)
+{
     public ISequenceClassifier Model { get; } = model;
-    public BertTokenizer Tokenizer { get; } = tokenizer;
 
     public IReadOnlyList<ClassificationResult> Run(string text, int topK = 1) => Run([text], topK)[0];
 
-    public IReadOnlyList<IReadOnlyList<ClassificationResult>> Run(IReadOnlyList<string> texts, int topK = 1)
+    /// <param name="batchSize">Texts per forward pass for this call; null means <see cref="BatchingPipeline.BatchSize"/>.</param>
+    public IReadOnlyList<IReadOnlyList<ClassificationResult>> Run(IReadOnlyList<string> texts, int topK = 1, int? batchSize = null)
     {
-        var encoding = Tokenizer.EncodeBatch(texts, maxLength: maxLength, padding: Padding.Longest);
-        int batch = encoding.BatchSize, seq = encoding.SequenceLength;
-        float[] logits;
-        lock (_lock)
+        var tokens = Encode(texts);
+        var results = new IReadOnlyList<ClassificationResult>[tokens.Length];
+        int classes = Model.Config.NumLabels;
+        ForEachBatch(tokens, batchSize, Model.Logits, (indices, _, output) =>
         {
-            var module = Model.Module;
-            module.Eval();
-            var shape = new Shape(batch, seq);
-            using var ids = Tensor.Zeros(shape, module.DType, module.Device);
-            using var types = Tensor.Zeros(shape, module.DType, module.Device);
-            using var mask = Tensor.Zeros(shape, module.DType, module.Device);
-            using var positions = Tensor.From<float>(Enumerable.Range(0, batch * seq).Select(i => (float)(i % seq)).ToArray(), shape, module.DType, module.Device);
-            ids.CopyFrom<int>(encoding.InputIds);
-            types.CopyFrom<int>(encoding.TokenTypeIds);
-            mask.CopyFrom<int>(encoding.AttentionMask);
-            logits = Model.Logits(ids, positions, types, mask).ToArray();
-        }
-        int classes = logits.Length / batch;
-        var results = new List<IReadOnlyList<ClassificationResult>>(batch);
-        for (int b = 0; b < batch; b++)
-        {
-            var row = logits.AsSpan(b * classes, classes);
-            double max = double.NegativeInfinity;
-            foreach (var v in row) max = Math.Max(max, v);
-            double sum = 0;
-            foreach (var v in row) sum += Math.Exp(v - max);
-            var scores = new List<ClassificationResult>(classes);
-            for (int c = 0; c < classes; c++) scores.Add(new ClassificationResult(Model.Config.GetLabel(c), Math.Exp(row[c] - max) / sum));
-            results.Add(scores.OrderByDescending(s => s.Score).Take(Math.Max(1, topK)).ToList());
-        }
+            var logits = output.ToArray();
+            for (int b = 0; b < indices.Length; b++) results[indices[b]] = Scores(logits.AsSpan(b * classes, classes), topK);
+        });
         return results;
     }
 
-    public void Dispose() => Model.Module.Dispose();
+    private List<ClassificationResult> Scores(ReadOnlySpan<float> row, int topK)
+    {
+        double max = double.NegativeInfinity;
+        foreach (var v in row) max = Math.Max(max, v);
+        double sum = 0;
+        foreach (var v in row) sum += Math.Exp(v - max);
+        var scores = new List<ClassificationResult>(row.Length);
+        for (int c = 0; c < row.Length; c++) scores.Add(new ClassificationResult(Model.Config.GetLabel(c), Math.Exp(row[c] - max) / sum));
+        return scores.OrderByDescending(s => s.Score).Take(Math.Max(1, topK)).ToList();
+    }
 }
 
 /// <summary>Feature extraction: token-level hidden states, and sentence embeddings as sentence-transformers computes
 /// them (mean over the attention mask, L2-normalised).</summary>
-public sealed class FeatureExtractionPipeline(BertModel model, BertTokenizer tokenizer, int maxLength = 512) : IDisposable
+public sealed class FeatureExtractionPipeline(BertModel model, BertTokenizer tokenizer, int? maxLength = null, int batchSize = Pipeline.DefaultBatchSize)
+    : BatchingPipeline(model, tokenizer, model.Sizes.MaxPositions, maxLength, batchSize)
 {
-    private readonly object _lock = new();
-
     public BertModel Model { get; } = model;
-    public BertTokenizer Tokenizer { get; } = tokenizer;
 
     /// <summary>last_hidden_state per text: [tokens, hidden] (padding removed).</summary>
-    public IReadOnlyList<float[,]> Run(IReadOnlyList<string> texts)
+    public IReadOnlyList<float[,]> Run(IReadOnlyList<string> texts, int? batchSize = null)
     {
-        var (hidden, encoding) = Forward(texts);
-        int h = Model.Sizes.Hidden, seq = encoding.SequenceLength;
-        var result = new List<float[,]>();
-        for (int b = 0; b < texts.Count; b++)
+        var tokens = Encode(texts);
+        var result = new float[tokens.Length][,];
+        int h = Model.Sizes.Hidden;
+        ForEachBatch(tokens, batchSize, Model.Run, (indices, seq, output) =>
         {
-            int tokens = encoding[b].AttentionMask.Count(m => m == 1);
-            var m = new float[tokens, h];
-            for (int t = 0; t < tokens; t++)
-                for (int c = 0; c < h; c++) m[t, c] = hidden[(b * seq + t) * h + c];
-            result.Add(m);
-        }
+            var hidden = output.ToArray();
+            for (int b = 0; b < indices.Length; b++)
+            {
+                int count = tokens[indices[b]].Length;
+                var m = new float[count, h];
+                for (int t = 0; t < count; t++)
+                    for (int c = 0; c < h; c++) m[t, c] = hidden[(b * seq + t) * h + c];
+                result[indices[b]] = m;
+            }
+        });
         return result;
     }
 
     /// <summary>Mean-pooled, L2-normalised sentence embeddings (all-MiniLM-L6-v2's recipe).</summary>
-    public float[][] SentenceEmbeddings(IReadOnlyList<string> texts)
+    public float[][] SentenceEmbeddings(IReadOnlyList<string> texts, int? batchSize = null)
     {
-        var (hidden, encoding) = Forward(texts);
-        int h = Model.Sizes.Hidden, seq = encoding.SequenceLength;
-        var result = new float[texts.Count][];
-        for (int b = 0; b < texts.Count; b++)
+        var tokens = Encode(texts);
+        var result = new float[tokens.Length][];
+        int h = Model.Sizes.Hidden;
+        ForEachBatch(tokens, batchSize, Model.Run, (indices, seq, output) =>
         {
+            var hidden = output.ToArray();
             var sum = new double[h];
-            int count = 0;
-            for (int t = 0; t < seq; t++)
+            for (int b = 0; b < indices.Length; b++)
             {
-                if (encoding.AttentionMask[b * seq + t] == 0) continue;
-                count++;
-                for (int c = 0; c < h; c++) sum[c] += hidden[(b * seq + t) * h + c];
+                Array.Clear(sum);
+                int count = tokens[indices[b]].Length;
+                for (int t = 0; t < count; t++)
+                    for (int c = 0; c < h; c++) sum[c] += hidden[(b * seq + t) * h + c];
+                double norm = 0;
+                foreach (var v in sum) norm += (v / count) * (v / count);
+                norm = Math.Sqrt(norm);
+                var embedding = new float[h];
+                for (int c = 0; c < h; c++) embedding[c] = (float)(sum[c] / count / Math.Max(norm, 1e-12));
+                result[indices[b]] = embedding;
             }
-            double norm = Math.Sqrt(sum.Sum(v => (v / count) * (v / count)));
-            result[b] = sum.Select(v => (float)(v / count / Math.Max(norm, 1e-12))).ToArray();
-        }
+        });
         return result;
     }
-
-    private (float[] Hidden, BatchEncoding Encoding) Forward(IReadOnlyList<string> texts)
-    {
-        var encoding = Tokenizer.EncodeBatch(texts, maxLength: maxLength, padding: Padding.Longest);
-        int batch = encoding.BatchSize, seq = encoding.SequenceLength;
-        lock (_lock)
-        {
-            Model.Eval();
-            var shape = new Shape(batch, seq);
-            using var ids = Tensor.Zeros(shape, Model.DType, Model.Device);
-            using var types = Tensor.Zeros(shape, Model.DType, Model.Device);
-            using var mask = Tensor.Zeros(shape, Model.DType, Model.Device);
-            using var positions = Tensor.From<float>(Enumerable.Range(0, batch * seq).Select(i => (float)(i % seq)).ToArray(), shape, Model.DType, Model.Device);
-            ids.CopyFrom<int>(encoding.InputIds);
-            types.CopyFrom<int>(encoding.TokenTypeIds);
-            mask.CopyFrom<int>(encoding.AttentionMask);
-            return (Model.Run(ids, positions, types, mask).ToArray(), encoding);
-        }
-    }
-
-    public void Dispose() => Model.Dispose();
 }

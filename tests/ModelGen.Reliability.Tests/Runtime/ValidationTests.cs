@@ -49,15 +49,27 @@ public sealed class ValidationTests
     }
 
     [Test]
-    public void SequencesBeyondTheModelsPositions_ThroughThePipeline_AreAClearError()
+    public void SequencesBeyondTheModelsPositions_AreTruncatedByThePipeline_AndAClearErrorInTheModel()
     {
         var dir = TinyBert.Save(Directory.CreateTempSubdirectory("modelgen-positions").FullName, maxPositions: 8);
         try
         {
             using var pipeline = Pipeline.TextClassification(dir, Device.Cpu);
-            var e = Assert.Throws<ArgumentOutOfRangeException>(() => pipeline.Run("the movie was great and the plot was not boring"))!;
+            Assert.That(pipeline.MaxLength, Is.EqualTo(8), "the pipeline truncates at the model's 8 positions");
+            // 11 words: [CLS] + the first 6 + [SEP] reach the model, the same as the first six words alone
+            var full = pipeline.Run("the movie was great and the plot was not boring");
+            var truncated = pipeline.Run("the movie was great and the");
+            Assert.That(full[0].Label, Is.EqualTo(truncated[0].Label));
+            Assert.That(full[0].Score, Is.EqualTo(truncated[0].Score).Within(1e-6));
+            // called directly with 9 positions, the model names the embedding and its size
+            var model = pipeline.Model;
+            var shape = new Shape(1, 9);
+            using var ids = Tensor.Zeros(shape, DType.Float32, Device.Cpu);
+            using var positions = Tensor.From(Enumerable.Range(0, 9).Select(i => (float)i).ToArray(), 1, 9);
+            using var types = Tensor.Zeros(shape, DType.Float32, Device.Cpu);
+            using var mask = Tensor.Zeros(shape, DType.Float32, Device.Cpu);
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Logits(ids, positions, types, mask))!;
             Assert.That(e.Message, Does.Contain("position_embeddings").And.Contain("8"));
-            Assert.That(pipeline.Run("great movie")[0].Score, Is.InRange(0.5, 1.0));
         }
         finally
         {
