@@ -216,7 +216,7 @@ public sealed class ModelAnalyzer : DiagnosticAnalyzer
         public void UnusedLayers()
         {
             if (_a.Graph.Errors.Count > 0 || _a.Graph.Output < 0) return;
-            var used = new HashSet<string>(_a.Graph.Nodes.Where(n => n.Kind != OpKind.Input).Select(n => n.Layer));
+            var used = new HashSet<string>(_a.Graph.Nodes.Where(n => n.Kind != OpKind.Input).SelectMany(n => new[] { n.Layer, n.ProbsDropout }));
             foreach (var layer in _a.Spec.Layers)
             {
                 if (layer.Kind == LayerKind.Unsupported || used.Contains(layer.Name)) continue;

@@ -144,12 +144,16 @@ public static class ModelEmitter
         w.Line($"public {T} probs = null!, one = null!, loss = null!;");
         w.Line($"public {T}? target;");
         w.Line("public int[] labels = global::System.Array.Empty<int>();");
+        w.Line("public long LastUse;");
         w.Line($"public Plan(global::ModelGen.ActivationArena arena, {S}[] inputShapes) {{ Arena = arena; InputShapes = inputShapes; }}");
         w.Line("public void Dispose() => Arena.Dispose();");
         w.Close();
         w.Line();
-        w.Line("private readonly Plan?[] _plans = new Plan?[4];");
-        w.Line("private int _nextPlan;");
+        w.Line("// one plan per input shape (batch size, padded length), the least recently used replaced beyond 64; all of them");
+        w.Line("// view one activation block sized for the largest, so smaller shapes add no memory");
+        w.Line("private readonly Plan?[] _plans = new Plan?[64];");
+        w.Line("private global::ModelGen.ActivationMemory? _activationMemory;");
+        w.Line("private long _planUses;");
         w.Line("private Plan? _current;");
         w.Line("private int _lossKind; // 0: none, 1: cross-entropy, 2: mse");
         w.Line();
@@ -164,7 +168,8 @@ public static class ModelEmitter
 
         w.Open($"private Plan CreatePlan({ShapeParams(inputs)})");
         EmitShapes(w, graph);
-        w.Line($"var p = new Plan(new global::ModelGen.ActivationArena(Device, DType), new {S}[] {{ {string.Join(", ", inputs)} }});");
+        w.Line("_activationMemory ??= new global::ModelGen.ActivationMemory(Device);");
+        w.Line($"var p = new Plan(new global::ModelGen.ActivationArena(Device, DType, _activationMemory), new {S}[] {{ {string.Join(", ", inputs)} }});");
         w.Line("var arena = p.Arena;");
         foreach (var n in graph.Nodes)
         {
@@ -176,7 +181,7 @@ public static class ModelEmitter
                 if (externalSource)
                 {
                     w.Line($"p.s{n.Id} = s{n.Id};");
-                    w.Line($"p.g{n.Id} = arena.Add(s{n.Id});");
+                    w.Line($"p.g{n.Id} = arena.Add(s{n.Id}, trainingOnly: true);");
                 }
                 else
                 {
@@ -187,16 +192,17 @@ public static class ModelEmitter
             }
             if (n.Kind is OpKind.Linear or OpKind.Conv2d && n.FusedActivation is not null) continue; // writes straight into its activation's tensor
             if (!rule.IsExternal) w.Line($"p.v{n.Id} = arena.Add(s{n.Id});");
-            w.Line($"p.g{n.Id} = arena.Add(s{n.Id});");
-            foreach (var extra in rule.PlanTensors(n)) w.Line($"p.{extra.Name} = arena.Add({extra.Shape ?? $"s{n.Id}"});");
+            w.Line($"p.g{n.Id} = arena.Add(s{n.Id}, trainingOnly: true);");
+            foreach (var extra in rule.PlanTensors(n))
+                w.Line($"p.{extra.Name} = arena.Add({extra.Shape ?? $"s{n.Id}"}{(rule.IsTrainingOnly(extra.Name) ? ", trainingOnly: true" : "")});");
         }
-        for (int i = 0; i < inputs.Count; i++) w.Line($"p.gi{i} = arena.Add({inputs[i]});");
+        for (int i = 0; i < inputs.Count; i++) w.Line($"p.gi{i} = arena.Add({inputs[i]}, trainingOnly: true);");
         w.Line($"p.probs = arena.Add(s{outNode.Id});");
         w.Line($"p.one = arena.Add({S}.Scalar);");
         w.Line($"p.loss = arena.Add({S}.Scalar);");
         w.Line($"p.labels = new int[s{outNode.Id}.Rows];");
         w.Line("arena.Commit();");
-        w.Line("global::ModelGen.Ops.Fill(p.one, 1);");
+        w.Line("PlansBuilt++;");
         w.Line("return p;");
         w.Close();
         w.Line();
@@ -210,11 +216,13 @@ public static class ModelEmitter
         w.Line($"if (candidate is not null && {(inputs.Count == 0 ? "true" : match)}) {{ p = candidate; break; }}");
         w.Close();
         w.Open("if (p is null)");
-        w.Line($"p = CreatePlan({string.Join(", ", inputs.Select(i => i + ".Shape"))});");
-        w.Line("_plans[_nextPlan]?.Dispose();");
-        w.Line("_plans[_nextPlan] = p;");
-        w.Line("_nextPlan = (_nextPlan + 1) % _plans.Length;");
+        w.Line("int slot = 0;");
+        w.Line("for (int i = 1; i < _plans.Length && _plans[slot] is not null; i++) if (_plans[i] is null || _plans[i]!.LastUse < _plans[slot]!.LastUse) slot = i;");
+        w.Line("_plans[slot]?.Dispose();");
+        w.Line($"_plans[slot] = p = CreatePlan({string.Join(", ", inputs.Select(i => i + ".Shape"))});");
         w.Close();
+        w.Line("p.LastUse = ++_planUses;");
+        w.Line("if (!ReferenceEquals(p, _current)) global::ModelGen.Ops.Fill(p.one, 1); // another shape's plan may have used this memory");
         foreach (var n in graph.Nodes.Where(n => n.Kind == OpKind.Input)) w.Line($"p.v{n.Id} = {n.Layer};");
         w.Line("_current = p;");
         w.Line("return p;");
@@ -222,6 +230,8 @@ public static class ModelEmitter
         w.Line();
         w.Open("protected override void DisposePlans()");
         w.Line("for (int i = 0; i < _plans.Length; i++) { _plans[i]?.Dispose(); _plans[i] = null; }");
+        w.Line("_activationMemory?.Dispose();");
+        w.Line("_activationMemory = null;");
         w.Line("_current = null;");
         w.Close();
         w.Line();

@@ -58,6 +58,9 @@ public sealed class Node
     /// <summary>Linear: its fused activation (Relu/Tanh/Sigmoid) or null, set by fusion.</summary>
     public OpKind? FusedActivation { get; set; }
 
+    /// <summary>Attention: the Dropout layer applied to its probabilities (HuggingFace's attention_probs_dropout), or "".</summary>
+    public string ProbsDropout { get; set; } = "";
+
     public double Scalar { get; set; }
     public int[] Dims { get; set; } = new int[0];
     public int InputIndex { get; set; }

@@ -173,14 +173,25 @@ public static class GraphBuilder
             return node.Id;
         }
 
-        /// <summary>Attention(query, key, value, mask, heads): four tensors and the head count (a number or a field/local
-        /// holding an int, emitted as written).</summary>
+        /// <summary>Attention(query, key, value, mask, heads[, probsDropout]): four tensors, the head count (a number or a
+        /// field/local holding an int, emitted as written) and optionally a Dropout layer for the probabilities.</summary>
         private int? Attention(ExpressionSpec e)
         {
-            if (e.Args.Count != 5)
+            if (e.Args.Count is not (5 or 6))
             {
-                _g.Error("Attention takes (query, key, value, mask, heads)", e);
+                _g.Error("Attention takes (query, key, value, mask, heads) or (query, key, value, mask, heads, probsDropout)", e);
                 return null;
+            }
+            string probsDropout = "";
+            if (e.Args.Count == 6)
+            {
+                var d = e.Args[5];
+                if (d.Kind != ExpressionKind.Variable || !_layers.TryGetValue(d.Name, out var dropout) || dropout.Kind != LayerKind.Dropout)
+                {
+                    _g.Error("Attention's sixth argument must be a [Layer] Dropout field (the attention-probability dropout)", e);
+                    return null;
+                }
+                probsDropout = dropout.Name;
             }
             var inputs = new List<int>();
             for (int i = 0; i < 4; i++)
@@ -197,6 +208,7 @@ public static class GraphBuilder
             var n = _g.Add(OpKind.Attention, inputs.ToArray());
             n.Origin = e;
             n.Layer = heads.Kind == ExpressionKind.Number ? ((long)heads.Number).ToString(CultureInfo.InvariantCulture) : "this." + heads.Name;
+            n.ProbsDropout = probsDropout;
             n.Shape = _g[inputs[0]].Shape;
             return n.Id;
         }

@@ -49,6 +49,10 @@ public abstract class OpRule
     /// <summary>Extra per-plan tensors the op keeps for its backward: (field name, shape expression; null = the node's shape).</summary>
     public virtual IEnumerable<(string Name, string? Shape)> PlanTensors(Node node) => Array.Empty<(string, string?)>();
 
+    /// <summary>Whether a plan tensor of <see cref="PlanTensors"/> is touched only by a training step (it is then laid
+    /// out with the gradients, after what an eval-mode forward pass touches).</summary>
+    public virtual bool IsTrainingOnly(string planTensor) => false;
+
     public virtual void EmitForward(EmitContext ctx, Node node) => throw new InvalidOperationException($"{Kind} has no standalone forward");
 
     public virtual void EmitBackward(EmitContext ctx, Node node) => throw new InvalidOperationException($"{Kind} has no standalone backward");

@@ -79,11 +79,15 @@ public sealed class LayerNormRule : OpRule
 }
 
 /// <summary>
-/// Multi-head self-attention, scale + additive padding mask + softmax fused: per batch b and head h (d = hidden/heads),
-///   P = softmax(Q_h·K_hᵀ/√d + (1 − mask_b)·(−10000)),  ctx_h = P·V_h,
-/// reading and writing the heads in place in [batch, seq, hidden]. Backward:
-///   dV_h = Pᵀ·dctx_h;  dP = dctx_h·V_hᵀ;  dS = P ⊙ (dP − Σ_j dP⊙P)/√d;  dQ_h = dS·K_h;  dK_h = dSᵀ·Q_h.
-/// The mask gets no gradient.
+/// Multi-head self-attention, scale + additive padding mask + softmax + probability dropout fused: per batch b and
+/// head h (d = hidden/heads),
+///   P = softmax(Q_h·K_hᵀ/√d + (1 − mask_b)·(−10000)),  P' = P ⊙ M,  ctx_h = P'·V_h,
+/// reading and writing the heads in place in [batch, seq, hidden]. M = (u ≥ p)/(1 − p) is the dropout mask of the
+/// optional Dropout layer (training only; drawn from seed, step and layer like every dropout); without it P' = P.
+/// Backward:
+///   dV_h = P'ᵀ·dctx_h;  dP' = dctx_h·V_hᵀ;  dP = dP' ⊙ M;  dS = P ⊙ (dP − Σ_j dP⊙P)/√d;  dQ_h = dS·K_h;  dK_h = dSᵀ·Q_h.
+/// M need not be stored: M_ij = P'_ij/P_ij where P_ij ≠ 0, and where P_ij = 0 the term P_ij·(…) vanishes, so
+/// "dP' where P' ≠ 0, times 1/(1 − p)" gives the same dS. The mask gets no gradient.
 /// </summary>
 public sealed class AttentionRule : OpRule
 {
@@ -129,20 +133,34 @@ public sealed class AttentionRule : OpRule
         => $"global::ModelGen.Ops.AttentionShape({s[0]}, {s[1]}, {s[2]}, {s[3]}, {node.Layer})";
 
     public override IEnumerable<(string Name, string? Shape)> PlanTensors(Node node)
-        => new[] { ($"attn{node.Id}", (string?)$"global::ModelGen.Ops.AttentionProbsShape(s{node.Id}, {node.Layer})") };
+    {
+        var probs = (string?)$"global::ModelGen.Ops.AttentionProbsShape(s{node.Id}, {node.Layer})";
+        yield return ($"attn{node.Id}", probs);
+        if (node.ProbsDropout.Length > 0) yield return ($"attnd{node.Id}", probs); // P' = P ⊙ M (touched in training only)
+    }
+
+    public override bool IsTrainingOnly(string planTensor) => planTensor.StartsWith("attnd", System.StringComparison.Ordinal);
+
+    private static string Dropped(EmitContext ctx, Node node)
+        => node.ProbsDropout.Length == 0 ? "null" : $"Training ? {ctx.Layer(node.ProbsDropout)} : null, p.attnd{node.Id}, Seed, Step";
 
     public override void EmitForward(EmitContext ctx, Node node)
-        => ctx.Writer.Line($"global::ModelGen.Ops.AttentionForward<T>({ctx.Value(node.Inputs[0])}, {ctx.Value(node.Inputs[1])}, {ctx.Value(node.Inputs[2])}, {ctx.Value(node.Inputs[3])}, {node.Layer}, p.attn{node.Id}, {ctx.Value(node.Id)});");
+    {
+        var dropout = node.ProbsDropout.Length == 0 ? "" : $", {Dropped(ctx, node)}";
+        ctx.Writer.Line($"global::ModelGen.Ops.AttentionForward<T>({ctx.Value(node.Inputs[0])}, {ctx.Value(node.Inputs[1])}, {ctx.Value(node.Inputs[2])}, {ctx.Value(node.Inputs[3])}, {node.Layer}, p.attn{node.Id}, {ctx.Value(node.Id)}{dropout});");
+    }
 
     public override void EmitBackward(EmitContext ctx, Node node)
     {
         var v = ctx.Contribute(node.Inputs[2]);
         var q = ctx.Contribute(node.Inputs[0]);
         var k = ctx.Contribute(node.Inputs[1]);
-        ctx.Writer.Line($"global::ModelGen.Ops.AttentionBackward<T>({ctx.Value(node.Inputs[0])}, {ctx.Value(node.Inputs[1])}, {ctx.Value(node.Inputs[2])}, p.attn{node.Id}, {ctx.Grad(node.Id)}, {node.Layer}, {q.Tensor}, {q.Accumulate}, {k.Tensor}, {k.Accumulate}, {v.Tensor}, {v.Accumulate});");
+        var dropout = node.ProbsDropout.Length == 0 ? "" : $", Training ? {ctx.Layer(node.ProbsDropout)} : null, p.attnd{node.Id}";
+        ctx.Writer.Line($"global::ModelGen.Ops.AttentionBackward<T>({ctx.Value(node.Inputs[0])}, {ctx.Value(node.Inputs[1])}, {ctx.Value(node.Inputs[2])}, p.attn{node.Id}, {ctx.Grad(node.Id)}, {node.Layer}, {q.Tensor}, {q.Accumulate}, {k.Tensor}, {k.Accumulate}, {v.Tensor}, {v.Accumulate}{dropout});");
     }
 
-    public override string Describe(Node node, IReadOnlyList<string> i) => $"attention({i[0]}, {i[1]}, {i[2]}, mask {i[3]}, {node.Layer} heads)";
+    public override string Describe(Node node, IReadOnlyList<string> i)
+        => $"attention({i[0]}, {i[1]}, {i[2]}, mask {i[3]}, {node.Layer} heads{(node.ProbsDropout.Length > 0 ? $", probabilities dropped by {node.ProbsDropout}" : "")})";
 }
 
 /// <summary>y[b] = x[b, 0, :] (the [CLS] position). Backward: dx[b, 0, :] += dy[b], zero elsewhere.</summary>

@@ -35,6 +35,10 @@ public abstract class Module : ILayer, IDisposable
     /// <summary>The dotted name of this model inside its parent ("" for the root).</summary>
     public string Name { get; private set; } = "";
 
+    /// <summary>Activation plans built so far: one per new input shape (batch size, padded sequence length). After the
+    /// first batches of each shape it stops growing: nothing is built or allocated per step.</summary>
+    public int PlansBuilt { get; protected set; }
+
     /// <summary>Training steps run so far (advances dropout masks).</summary>
     public ulong Step { get; set; }
 
@@ -160,6 +164,14 @@ public abstract class Module : ILayer, IDisposable
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected virtual void OnBound() { }
 
+    /// <summary>This model and every model nested in it, depth first (PyTorch's <c>modules()</c>).</summary>
+    public IEnumerable<Module> Modules()
+    {
+        yield return this;
+        foreach (var child in Children())
+            foreach (var m in child.Modules()) yield return m;
+    }
+
     /// <summary>Generated: the nested models (for train/eval and disposal).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected virtual IEnumerable<Module> Children() => [];
@@ -204,6 +216,10 @@ public abstract class Module : ILayer, IDisposable
     /// <summary>Multi-head self-attention of [batch, seq, hidden] query, key and value with a [batch, seq] padding mask
     /// (1 = attend, 0 = padding): softmax(QKᵀ/√d + (1 − mask)·(−10000))·V per head.</summary>
     protected static Tensor Attention(Tensor query, Tensor key, Tensor value, Tensor mask, int heads) => throw Dsl.OutsideForward(nameof(Attention));
+
+    /// <summary>Attention with dropout on its probabilities (HuggingFace's attention_probs_dropout_prob): in training the
+    /// probabilities are dropped by <paramref name="probsDropout"/>, a [Layer] Dropout field, before they weigh the values.</summary>
+    protected static Tensor Attention(Tensor query, Tensor key, Tensor value, Tensor mask, int heads, Dropout probsDropout) => throw Dsl.OutsideForward(nameof(Attention));
 
     /// <summary>The first position of each sequence: [batch, seq, hidden] → [batch, hidden].</summary>
     protected static Tensor FirstToken(Tensor x) => throw Dsl.OutsideForward(nameof(FirstToken));

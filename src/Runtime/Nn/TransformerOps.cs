@@ -190,17 +190,24 @@ public static unsafe partial class Ops
     public static Shape AttentionProbsShape(Shape q, int heads) => new(q[0], heads, q[1], q[1]);
 
     /// <summary>
-    /// ctx = softmax(Q_h·K_hᵀ/√d + (1 − mask)·(−10000)) · V_h for every batch and head, with the heads read and written
-    /// in place in [batch, seq, hidden] (strided GEMMs, no split or merge copies). Keeps the probabilities for the backward.
+    /// ctx = dropout(softmax(Q_h·K_hᵀ/√d + (1 − mask)·(−10000))) · V_h for every batch and head, with the heads read and
+    /// written in place in [batch, seq, hidden] (strided GEMMs, no split or merge copies). Keeps the probabilities P for
+    /// the backward, and with a <paramref name="dropout"/> layer (training) the dropped ones P' = P ⊙ M in
+    /// <paramref name="dropped"/>, M = (u ≥ p)/(1 − p) drawn from (seed, step, the layer's name, element) like every
+    /// dropout: reproducible and independent of threading. A null <paramref name="dropout"/> (eval) is the identity.
     /// </summary>
-    public static void AttentionForward<T>(Tensor q, Tensor k, Tensor v, Tensor? mask, int heads, Tensor probs, Tensor ctx)
+    public static void AttentionForward<T>(Tensor q, Tensor k, Tensor v, Tensor? mask, int heads, Tensor probs, Tensor ctx,
+        Dropout? dropout = null, Tensor? dropped = null, int seed = 0, ulong step = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         KernelStats.Record("attention");
         RequireCpu(q, "Attention");
+        bool drop = dropout is { P: > 0 } && dropped is not null;
         var body = new AttentionBody<T>
         {
             Q = q.Ptr<T>(), K = k.Ptr<T>(), V = v.Ptr<T>(), Mask = mask is null ? null : mask.Ptr<T>(), P = probs.Ptr<T>(), C = ctx.Ptr<T>(),
+            PD = drop ? dropped!.Ptr<T>() : null, DropP = drop ? dropout!.P : 0,
+            DropKey = drop ? Rng.Mix(DropoutKey(dropout!, seed) ^ Rng.Mix(step + 0x9E3779B97F4A7C15UL)) : 0,
             Seq = q.Shape[1], Hidden = q.Shape[2], Heads = heads, Backward = false,
         };
         CpuParallel.For(q.Shape[0] * heads, 1, ref body);
@@ -210,8 +217,11 @@ public static unsafe partial class Ops
     /// Backward of attention, per batch and head (P the stored probabilities, s = 1/√d):
     ///   dV_h (+)= Pᵀ·dC_h;  dP = dC_h·V_hᵀ;  dS = P ⊙ (dP − Σ_j dP⊙P) · s;  dQ_h (+)= dS·K_h;  dK_h (+)= dSᵀ·Q_h.
     /// </summary>
+    /// With the probability dropout of the forward pass (<paramref name="dropout"/> and its <paramref name="dropped"/>
+    /// P' = P ⊙ M): dV_h (+)= P'ᵀ·dC_h and dP = (dC_h·V_hᵀ) ⊙ M before the softmax backward, where M = 1/(1 − p) wherever
+    /// P' ≠ 0 and 0 elsewhere (where P = 0 the softmax backward multiplies by P, so M's value there does not matter).
     public static void AttentionBackward<T>(Tensor q, Tensor k, Tensor v, Tensor probs, Tensor dctx, int heads,
-        Tensor? dq, bool accQ, Tensor? dk, bool accK, Tensor? dv, bool accV)
+        Tensor? dq, bool accQ, Tensor? dk, bool accK, Tensor? dv, bool accV, Dropout? dropout = null, Tensor? dropped = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         KernelStats.Record("attention-backward");
@@ -220,6 +230,7 @@ public static unsafe partial class Ops
         var body = new AttentionBody<T>
         {
             Q = q.Ptr<T>(), K = k.Ptr<T>(), V = v.Ptr<T>(), P = probs.Ptr<T>(), C = dctx.Ptr<T>(), Scratch = scratch,
+            PD = dropout is { P: > 0 } && dropped is not null ? dropped.Ptr<T>() : null, DropP = dropout?.P ?? 0,
             DQ = dq is null ? null : dq.Ptr<T>(), DK = dk is null ? null : dk.Ptr<T>(), DV = dv is null ? null : dv.Ptr<T>(),
             AccQ = accQ, AccK = accK, AccV = accV,
             Seq = seq, Hidden = q.Shape[2], Heads = heads, Backward = true,
@@ -230,6 +241,9 @@ public static unsafe partial class Ops
     private struct AttentionBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T* Q, K, V, Mask, P, C, Scratch, DQ, DK, DV;
+        public T* PD; // the dropped probabilities P' = P ⊙ M, or null without probability dropout
+        public double DropP;
+        public ulong DropKey;
         public int Seq, Hidden, Heads;
         public bool Backward, AccQ, AccK, AccV;
 
@@ -250,16 +264,40 @@ public static unsafe partial class Ops
                     CpuGemm.Run(q, Hidden, false, k, Hidden, true, p, Seq, Seq, Seq, d, false, default(NoEpilogue<T>));
                     T* mask = Mask == null ? null : Mask + (long)b * Seq;
                     for (int i = 0; i < Seq; i++) MaskedSoftmaxRow(p + (long)i * Seq, Seq, scale, mask);
-                    CpuGemm.Run(p, Seq, false, v, Hidden, false, c, Hidden, Seq, d, Seq, false, default(NoEpilogue<T>));
+                    T* used = p;
+                    if (PD != null)
+                    {
+                        used = PD + (long)bh * Seq * Seq;
+                        DropRows(p, used, (long)Seq * Seq, (ulong)bh * (ulong)Seq * (ulong)Seq);
+                    }
+                    CpuGemm.Run(used, Seq, false, v, Hidden, false, c, Hidden, Seq, d, Seq, false, default(NoEpilogue<T>));
                     continue;
                 }
-                if (DV != null) CpuGemm.Run(p, Seq, true, c, Hidden, false, DV + offset, Hidden, Seq, d, Seq, AccV, default(NoEpilogue<T>));
+                T* pd = PD == null ? p : PD + (long)bh * Seq * Seq;
+                if (DV != null) CpuGemm.Run(pd, Seq, true, c, Hidden, false, DV + offset, Hidden, Seq, d, Seq, AccV, default(NoEpilogue<T>));
                 T* dp = Scratch + (long)bh * Seq * Seq;
                 CpuGemm.Run(c, Hidden, false, v, Hidden, true, dp, Seq, Seq, Seq, d, false, default(NoEpilogue<T>));
+                if (PD != null) UndropRows(pd, dp, (long)Seq * Seq);
                 for (int i = 0; i < Seq; i++) SoftmaxBackwardRow(p + (long)i * Seq, dp + (long)i * Seq, Seq, scale);
                 if (DQ != null) CpuGemm.Run(dp, Seq, false, k, Hidden, false, DQ + offset, Hidden, Seq, d, Seq, AccQ, default(NoEpilogue<T>));
                 if (DK != null) CpuGemm.Run(dp, Seq, true, q, Hidden, false, DK + offset, Hidden, Seq, d, Seq, AccK, default(NoEpilogue<T>));
             }
+        }
+
+        /// <summary>pd = p ⊙ M over one head's [seq, seq] probabilities; the counter is the element's index in the whole
+        /// [batch, heads, seq, seq] tensor, so the mask does not depend on how the heads are split over threads.</summary>
+        private readonly void DropRows(T* p, T* pd, long n, ulong counter0)
+        {
+            T keep = T.CreateTruncating(1.0 / (1.0 - DropP));
+            for (long i = 0; i < n; i++)
+                pd[i] = Rng.Uniform(DropKey, counter0 + (ulong)i) >= DropP ? p[i] * keep : T.Zero;
+        }
+
+        /// <summary>dp ← dp ⊙ M, M read back from the dropped probabilities (1/(1 − p) where P' ≠ 0).</summary>
+        private readonly void UndropRows(T* pd, T* dp, long n)
+        {
+            T keep = T.CreateTruncating(1.0 / (1.0 - DropP));
+            for (long i = 0; i < n; i++) dp[i] = pd[i] != T.Zero ? dp[i] * keep : T.Zero;
         }
 
         /// <summary>row ← softmax(row·scale + (1 − mask)·(−10000)), BERT's additive padding mask; Vector512 where available.</summary>

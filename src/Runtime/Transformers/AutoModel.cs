@@ -68,7 +68,7 @@ public static class AutoModel
         if (c.Activation != BertActivation.Gelu)
             throw new NotSupportedException($"hidden_act '{c.HiddenAct}' is not supported yet by ModelGen's BERT (exact GELU only).");
         return new EncoderSizes(c.VocabSize, c.HiddenSize, c.NumHiddenLayers, c.NumAttentionHeads, c.IntermediateSize, c.MaxPositionEmbeddings,
-            c.IsDistilBert ? 0 : c.TypeVocabSize, c.LayerNormEps, c.HiddenDropoutProb, c.PadTokenId ?? 0);
+            c.IsDistilBert ? 0 : c.TypeVocabSize, c.LayerNormEps, c.HiddenDropoutProb, c.PadTokenId ?? 0, c.AttentionProbsDropoutProb);
     }
 
     public static Module FromPretrained(string directory, Device? device = null, int? numLabels = null, int seed = 0, string? architecture = null)

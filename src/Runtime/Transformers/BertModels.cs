@@ -1,18 +1,26 @@
 namespace ModelGen.Transformers;
 
-/// <summary>The sizes of a BERT-family encoder (what config.json gives; see BertConfig for the file).</summary>
+/// <summary>The sizes of a BERT-family encoder (what config.json gives; see BertConfig for the file).
+/// <paramref name="HiddenDropout"/> drops the embeddings and each layer's attention output and FFN output
+/// (hidden_dropout_prob); <paramref name="AttentionProbsDropout"/> drops the attention probabilities
+/// (attention_probs_dropout_prob; DistilBERT's attention_dropout), the same as <paramref name="HiddenDropout"/> when null.</summary>
 public sealed record EncoderSizes(int VocabSize, int Hidden, int Layers, int Heads, int Intermediate, int MaxPositions,
-    int TypeVocabSize, double LayerNormEps, double HiddenDropout, int PadTokenId = 0);
+    int TypeVocabSize, double LayerNormEps, double HiddenDropout, int PadTokenId = 0, double? AttentionProbsDropout = null)
+{
+    /// <summary>The attention-probability dropout in effect.</summary>
+    public double ProbsDropout => AttentionProbsDropout ?? HiddenDropout;
+}
 
-/// <summary>One encoder layer of BERT / DistilBERT (post-LayerNorm): self-attention + residual + LayerNorm, then a
-/// GELU feed-forward + residual + LayerNorm.</summary>
+/// <summary>One encoder layer of BERT / DistilBERT (post-LayerNorm): self-attention with dropout on its probabilities,
+/// its output projection, dropout, residual + LayerNorm; then a GELU feed-forward, dropout, residual + LayerNorm —
+/// HuggingFace's three dropouts per layer.</summary>
 [Model]
 public partial class BertLayer
 {
     readonly int heads;
     [Layer] readonly Linear query, key, value, attention_output, intermediate, output;
     [Layer] readonly LayerNorm attention_norm, output_norm;
-    [Layer] readonly Dropout attention_dropout, output_dropout;
+    [Layer] readonly Dropout attention_probs_dropout, attention_output_dropout, output_dropout;
 
     public BertLayer(EncoderSizes s)
     {
@@ -21,7 +29,8 @@ public partial class BertLayer
         key = new Linear(s.Hidden, s.Hidden);
         value = new Linear(s.Hidden, s.Hidden);
         attention_output = new Linear(s.Hidden, s.Hidden);
-        attention_dropout = new Dropout(s.HiddenDropout);
+        attention_probs_dropout = new Dropout(s.ProbsDropout);
+        attention_output_dropout = new Dropout(s.HiddenDropout);
         attention_norm = new LayerNorm(s.Hidden, s.LayerNormEps);
         intermediate = new Linear(s.Hidden, s.Intermediate);
         output = new Linear(s.Intermediate, s.Hidden);
@@ -31,8 +40,8 @@ public partial class BertLayer
 
     Tensor Forward(Tensor h, Tensor mask)
     {
-        var context = Attention(query.Apply(h), key.Apply(h), value.Apply(h), mask, heads);
-        var a = attention_norm.Apply(attention_dropout.Apply(attention_output.Apply(context)) + h);
+        var context = Attention(query.Apply(h), key.Apply(h), value.Apply(h), mask, heads, attention_probs_dropout);
+        var a = attention_norm.Apply(attention_output_dropout.Apply(attention_output.Apply(context)) + h);
         return output_norm.Apply(output_dropout.Apply(output.Apply(Gelu(intermediate.Apply(a)))) + a);
     }
 }

@@ -42,12 +42,16 @@ namespace ModelGen.Tests.Models
             public global::ModelGen.Tensor probs = null!, one = null!, loss = null!;
             public global::ModelGen.Tensor? target;
             public int[] labels = global::System.Array.Empty<int>();
+            public long LastUse;
             public Plan(global::ModelGen.ActivationArena arena, global::ModelGen.Shape[] inputShapes) { Arena = arena; InputShapes = inputShapes; }
             public void Dispose() => Arena.Dispose();
         }
 
-        private readonly Plan?[] _plans = new Plan?[4];
-        private int _nextPlan;
+        // one plan per input shape (batch size, padded length), the least recently used replaced beyond 64; all of them
+        // view one activation block sized for the largest, so smaller shapes add no memory
+        private readonly Plan?[] _plans = new Plan?[64];
+        private global::ModelGen.ActivationMemory? _activationMemory;
+        private long _planUses;
         private Plan? _current;
         private int _lossKind; // 0: none, 1: cross-entropy, 2: mse
 
@@ -71,21 +75,22 @@ namespace ModelGen.Tests.Models
             var s3 = global::ModelGen.Ops.LinearShape(s2, this.fc2);
             var s4 = s3;
             var s5 = global::ModelGen.Ops.LinearShape(s4, this.fc3);
-            var p = new Plan(new global::ModelGen.ActivationArena(Device, DType), new global::ModelGen.Shape[] { x });
+            _activationMemory ??= new global::ModelGen.ActivationMemory(Device);
+            var p = new Plan(new global::ModelGen.ActivationArena(Device, DType, _activationMemory), new global::ModelGen.Shape[] { x });
             var arena = p.Arena;
             p.v2 = arena.Add(s2);
-            p.g2 = arena.Add(s2);
+            p.g2 = arena.Add(s2, trainingOnly: true);
             p.v4 = arena.Add(s4);
-            p.g4 = arena.Add(s4);
+            p.g4 = arena.Add(s4, trainingOnly: true);
             p.v5 = arena.Add(s5);
-            p.g5 = arena.Add(s5);
-            p.gi0 = arena.Add(x);
+            p.g5 = arena.Add(s5, trainingOnly: true);
+            p.gi0 = arena.Add(x, trainingOnly: true);
             p.probs = arena.Add(s5);
             p.one = arena.Add(global::ModelGen.Shape.Scalar);
             p.loss = arena.Add(global::ModelGen.Shape.Scalar);
             p.labels = new int[s5.Rows];
             arena.Commit();
-            global::ModelGen.Ops.Fill(p.one, 1);
+            PlansBuilt++;
             return p;
         }
 
@@ -100,11 +105,13 @@ namespace ModelGen.Tests.Models
             }
             if (p is null)
             {
-                p = CreatePlan(x.Shape);
-                _plans[_nextPlan]?.Dispose();
-                _plans[_nextPlan] = p;
-                _nextPlan = (_nextPlan + 1) % _plans.Length;
+                int slot = 0;
+                for (int i = 1; i < _plans.Length && _plans[slot] is not null; i++) if (_plans[i] is null || _plans[i]!.LastUse < _plans[slot]!.LastUse) slot = i;
+                _plans[slot]?.Dispose();
+                _plans[slot] = p = CreatePlan(x.Shape);
             }
+            p.LastUse = ++_planUses;
+            if (!ReferenceEquals(p, _current)) global::ModelGen.Ops.Fill(p.one, 1); // another shape's plan may have used this memory
             p.v0 = x;
             _current = p;
             return p;
@@ -113,6 +120,8 @@ namespace ModelGen.Tests.Models
         protected override void DisposePlans()
         {
             for (int i = 0; i < _plans.Length; i++) { _plans[i]?.Dispose(); _plans[i] = null; }
+            _activationMemory?.Dispose();
+            _activationMemory = null;
             _current = null;
         }
 

@@ -69,3 +69,35 @@ public partial class TinyBertClassifier
         return classifier.Apply(Tanh(pooler.Apply(FirstToken(h))));
     }
 }
+
+/// <summary>Attention with HuggingFace's dropout on the attention probabilities.</summary>
+[Model]
+public partial class AttentionDropoutOp
+{
+    readonly int heads;
+    [Layer] readonly Dropout probsDropout;
+
+    public AttentionDropoutOp(int heads, double p, DType dtype) : base(Device.Cpu, 3, dtype)
+    {
+        this.heads = heads;
+        probsDropout = new Dropout(p);
+    }
+
+    Tensor Forward(Tensor q, Tensor k, Tensor v, Tensor mask) => Attention(q, k, v, mask, heads, probsDropout);
+}
+
+[Model]
+public partial class DropoutOp
+{
+    [Layer] readonly Dropout drop;
+    public DropoutOp(double p, DType dtype) : base(Device.Cpu, 9, dtype) => drop = new Dropout(p);
+    Tensor Forward(Tensor x) => drop.Apply(x);
+}
+
+[Model]
+public partial class ChannelDropoutOp
+{
+    [Layer] readonly Dropout2d drop;
+    public ChannelDropoutOp(double p, DType dtype) : base(Device.Cpu, 11, dtype) => drop = new Dropout2d(p);
+    Tensor Forward(Tensor x) => drop.Apply(x);
+}
