@@ -21,7 +21,8 @@ int augmentCopies = 0;
 bool clean = false;
 string output = "runs/sentiment", device = "cpu";
 string? cache = null;
-bool quick = false;
+bool quick = false, groupByLength = false, padToMaxLength = false;
+string? exportSplit = null;
 for (int i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -39,9 +40,14 @@ for (int i = 0; i < args.Length; i++)
         case "--train-fraction": trainFraction = double.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--clean": clean = true; break;
         case "--augment": augmentCopies = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--group-by-length": groupByLength = true; break;
+        case "--pad-to-max-length": padToMaxLength = true; break;
+        case "--export-split": exportSplit = Next(); break;
         case "--help" or "-h":
             Console.WriteLine("Sentiment [--epochs N] [--batch-size N] [--lr X] [--max-length N] [--output DIR] [--cache DIR] [--device cpu] [--seed N] [--quick]");
             Console.WriteLine("          [--train-fraction F] (use a seeded fraction of the training split) [--clean] (TextCleaner) [--augment N] (N EDA copies per training sentence)");
+            Console.WriteLine("          [--group-by-length] (batches of similar lengths) [--pad-to-max-length] (pad every batch to --max-length instead of its longest sentence)");
+            Console.WriteLine("          [--export-split DIR] (write the split as DIR/train.jsonl and DIR/test.jsonl and exit; the PyTorch twin in benchmarks/ reads it)");
             return 0;
         default:
             Console.Error.WriteLine($"Unknown option '{args[i]}' (try --help).");
@@ -88,7 +94,17 @@ if (augmentCopies > 0)
     train = train.Augment(augmentCopies, s => s.Text, (s, text) => s with { Text = text }, augmenter, seed).Shuffle(seed);
     Console.WriteLine($"augmented {before} training sentences to {train.Count} ({augmentCopies} EDA copies each, WordNet synonyms)");
 }
-Console.WriteLine($"{train.Count} training and {test.Count} test sentences; {epochs} epoch(s), batch {batchSize}, AdamW {lr}, device {device}");
+if (exportSplit is not null)
+{
+    Directory.CreateDirectory(exportSplit);
+    foreach (var (name, split) in new[] { ("train", train), ("test", test) })
+        File.WriteAllLines(Path.Combine(exportSplit, name + ".jsonl"),
+            split.Select(s => System.Text.Json.JsonSerializer.Serialize(new { text = s.Text, label = s.Label })));
+    Console.WriteLine($"wrote {train.Count} training and {test.Count} test sentences to {exportSplit}");
+    return 0;
+}
+Console.WriteLine($"{train.Count} training and {test.Count} test sentences; {epochs} epoch(s), batch {batchSize}, AdamW {lr}, device {device}, " +
+    (padToMaxLength ? $"padded to {maxLength}" : "dynamic padding") + (groupByLength ? ", grouped by length" : ""));
 
 // 3. fine-tune
 using var model = BertForSequenceClassification.FromPretrained(miniLm, Device.Parse(device), numLabels: 2, seed: seed);
@@ -98,7 +114,9 @@ model.Config = model.Config with
     Label2Id = new Dictionary<string, int> { ["NEGATIVE"] = 0, ["POSITIVE"] = 1 },
 };
 var tokenizer = BertTokenizer.FromPretrained(miniLm);
-var task = new TextClassificationTask<SentimentSentence>(model, tokenizer, s => s.Text, s => s.Label, maxLength);
+// dynamic padding: each batch is padded to its longest sentence (rounded up to a multiple of 8), as PyTorch and
+// HuggingFace's DataCollatorWithPadding do; the UCI sentences average about 17 tokens
+var task = new TextClassificationTask<SentimentSentence>(model, tokenizer, s => s.Text, s => s.Label, maxLength, padToMaxLength);
 var arguments = new TrainingArguments
 {
     OutputDir = output,
@@ -112,6 +130,7 @@ var arguments = new TrainingArguments
     EvaluationStrategy = IntervalStrategy.Epoch,
     LoggingStrategy = IntervalStrategy.Epoch,
     SaveStrategy = IntervalStrategy.No,
+    GroupByLength = groupByLength,
 };
 var clock = Stopwatch.StartNew();
 var trainer = new Trainer<SentimentSentence, TextBatch>(task, arguments, train, test, callbacks: [new AccuracyPrinter()], output: TextWriter.Null);

@@ -23,7 +23,7 @@ public sealed class DataLoader<T, TBatch> where TBatch : class
     private readonly IBatchCollator<T, TBatch> _collator;
 
     public DataLoader(IReadOnlyList<T> data, int batchSize, IBatchCollator<T, TBatch> collator, bool shuffle = false,
-        int seed = 0, bool dropLast = false, bool prefetch = true, int rank = 0, int worldSize = 1)
+        int seed = 0, bool dropLast = false, bool prefetch = true, int rank = 0, int worldSize = 1, Func<T, int>? groupByLength = null)
     {
         if (worldSize < 1 || rank < 0 || rank >= worldSize) throw new ArgumentOutOfRangeException(nameof(rank), $"Rank {rank} of {worldSize} is invalid.");
         Rank = rank;
@@ -36,7 +36,17 @@ public sealed class DataLoader<T, TBatch> where TBatch : class
         Seed = seed;
         DropLast = dropLast;
         Prefetch = prefetch;
+        if (groupByLength is not null)
+        {
+            _lengths = new int[data.Count];
+            for (int i = 0; i < _lengths.Length; i++) _lengths[i] = groupByLength(data[i]);
+        }
     }
+
+    private readonly int[]? _lengths;
+
+    /// <summary>Whether batches hold examples of similar length (HuggingFace's <c>group_by_length</c>).</summary>
+    public bool GroupByLength => _lengths is not null;
 
     public int BatchSize { get; }
     public bool Shuffle { get; }
@@ -61,6 +71,7 @@ public sealed class DataLoader<T, TBatch> where TBatch : class
     {
         var order = Enumerable.Range(0, _data.Count).ToArray();
         if (Shuffle) new Random(unchecked(Seed * 1_000_003 + epoch) & int.MaxValue).Shuffle(order); // not HashCode: it is randomised per process
+        if (_lengths is not null) GroupLengths(order, _lengths, BatchSize * WorldSize);
         if (WorldSize == 1) return order;
         return Enumerable.Range(0, ShardSize).Select(i => order[i * WorldSize + Rank]).ToArray();
     }
@@ -118,6 +129,24 @@ public sealed class DataLoader<T, TBatch> where TBatch : class
             cancel.Cancel();
             try { producer.Wait(); } catch (AggregateException) { }
         }
+    }
+
+    /// <summary>HuggingFace's LengthGroupedSampler: the (shuffled) order is cut into megabatches of 50 batches, each
+    /// sorted by length, longest first, so that a batch pads little while batches stay shuffled; the longest example of
+    /// the epoch moves to the front, so that a batch too large for memory fails at once rather than late.</summary>
+    internal static void GroupLengths(int[] order, int[] lengths, int batchSize)
+    {
+        int mega = Math.Max(1, 50 * batchSize);
+        for (int start = 0; start < order.Length; start += mega)
+        {
+            var part = order.AsSpan(start, Math.Min(mega, order.Length - start));
+            var sorted = part.ToArray().OrderByDescending(i => lengths[i]).ToArray(); // stable: ties keep the shuffled order
+            sorted.CopyTo(part);
+        }
+        int longest = 0;
+        for (int start = 0; start < order.Length; start += mega)
+            if (lengths[order[start]] > lengths[order[longest]]) longest = start;
+        (order[0], order[longest]) = (order[longest], order[0]);
     }
 
     private int[] Slice(int[] order, int batch)

@@ -21,6 +21,13 @@ public interface ITrainingTask<TExample, TBatch> : IBatchCollator<TExample, TBat
     int Label(TExample example);
 }
 
+/// <summary>A task whose examples have a length (tokens, with special tokens), which
+/// <see cref="TrainingArguments.GroupByLength"/> groups batches by.</summary>
+public interface IExampleLength<TExample>
+{
+    int Length(TExample example);
+}
+
 /// <summary>A batch of fixed-size float features and integer labels, staged on the host.</summary>
 public sealed class FeatureBatch(int capacity, int features)
 {

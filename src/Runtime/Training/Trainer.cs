@@ -49,8 +49,12 @@ public sealed class Trainer<TExample, TBatch> where TBatch : class
             : [new ParameterGroup(task.Model.Parameters.Where(p => p.RequiresGrad), weightDecay: args.WeightDecay)];
         Optimizer = new AdamW(groups, args.LearningRate, args.AdamBeta1, args.AdamBeta2, args.AdamEpsilon, args.WeightDecay);
         Distributed = args.Distributed ?? SingleProcess.Instance;
+        Func<TExample, int>? length = null;
+        if (args.GroupByLength)
+            length = task is IExampleLength<TExample> lengths ? lengths.Length
+                : throw new ArgumentException($"GroupByLength needs a task whose examples have a length (IExampleLength<{typeof(TExample).Name}>, as TextClassificationTask has); {task.GetType().Name} has none.", nameof(args));
         Loader = new DataLoader<TExample, TBatch>(train, args.PerDeviceTrainBatchSize, task, shuffle: true, seed: args.Seed, dropLast: args.DropLastBatch,
-            rank: Distributed.Rank, worldSize: Distributed.WorldSize);
+            rank: Distributed.Rank, worldSize: Distributed.WorldSize, groupByLength: length);
         // an epoch ends with an optimizer step even when its last accumulation is short (as HuggingFace does)
         State.StepsPerEpoch = Math.Max(1, (Loader.Count + args.GradientAccumulationSteps - 1) / args.GradientAccumulationSteps);
         State.MaxSteps = args.MaxSteps > 0 ? args.MaxSteps : (long)Math.Ceiling(args.NumTrainEpochs * State.StepsPerEpoch);

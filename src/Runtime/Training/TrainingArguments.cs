@@ -43,6 +43,10 @@ public sealed record TrainingArguments
     /// <summary>Whether a larger metric is better (null: false for metrics whose name contains "loss", else true).</summary>
     public bool? GreaterIsBetter { get; init; }
     public bool DropLastBatch { get; init; }
+    /// <summary>Batches of examples of similar length, still shuffled (HuggingFace's <c>group_by_length</c>): with dynamic
+    /// padding each batch pads less. Needs a task whose examples have a length (<see cref="IExampleLength{TExample}"/>,
+    /// such as TextClassificationTask).</summary>
+    public bool GroupByLength { get; init; }
 
     /// <summary>Weight decay is not applied to biases and normalisation weights (HuggingFace's grouping).</summary>
     public bool DecayOnlyWeights { get; init; } = true;

@@ -13,22 +13,31 @@ public sealed class TextBatch(int capacity, int maxLength)
     public int SequenceLength { get; set; }
 }
 
-/// <summary>Fine-tuning or evaluating a BERT-family sequence classifier with the Trainer: tokenises in the DataLoader's
-/// background thread and feeds the model float tensors of ids, positions, token types and the padding mask.</summary>
-public sealed class TextClassificationTask<TExample> : ITrainingTask<TExample, TextBatch>
+/// <summary>Fine-tuning or evaluating a BERT-family sequence classifier with the Trainer: tokenises each text once (the
+/// token ids are kept, as HuggingFace's <c>dataset.map</c> keeps them), collates batches in the DataLoader's background
+/// thread with dynamic padding, and feeds the model float tensors of ids, positions, token types and the padding mask.</summary>
+public sealed class TextClassificationTask<TExample> : ITrainingTask<TExample, TextBatch>, IExampleLength<TExample>
 {
     private readonly ISequenceClassifier _model;
     private readonly BertTokenizer _tokenizer;
     private readonly Func<TExample, string> _text;
     private readonly Func<TExample, int> _label;
     private readonly Dictionary<(int, int), (Tensor Ids, Tensor Positions, Tensor Types, Tensor Mask)> _inputs = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int[]> _tokens = new(StringComparer.Ordinal);
 
-    /// <param name="padToMaxLength">Pad every batch to <paramref name="maxLength"/> (one activation plan serves every
-    /// batch; plans are large for transformers); otherwise to the longest example rounded up to a multiple of 16.</param>
+    /// <param name="maxLength">Tokens per example at most ([CLS] and [SEP] included); longer texts are truncated.</param>
+    /// <param name="padToMaxLength">Pad every batch to <paramref name="maxLength"/>. By default (false) each batch is
+    /// padded to its longest example rounded up to a multiple of <paramref name="padToMultipleOf"/> (HuggingFace's
+    /// DataCollatorWithPadding with <c>pad_to_multiple_of</c>): short sentences cost short sequences.</param>
+    /// <param name="padToMultipleOf">The rounding of dynamic padding; it bounds the number of distinct batch shapes
+    /// (each gets an activation plan, all sharing the largest one's memory).</param>
     public TextClassificationTask(ISequenceClassifier model, BertTokenizer tokenizer, Func<TExample, string> text, Func<TExample, int> label,
-        int maxLength = 128, bool padToMaxLength = true)
+        int maxLength = 128, bool padToMaxLength = false, int padToMultipleOf = 8)
     {
+        if (maxLength < 2) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "must leave room for [CLS] and [SEP]");
+        if (padToMultipleOf < 1) throw new ArgumentOutOfRangeException(nameof(padToMultipleOf), padToMultipleOf, "must be positive");
         PadToMaxLength = padToMaxLength;
+        PadToMultipleOf = padToMultipleOf;
         _model = model;
         _tokenizer = tokenizer;
         _text = text;
@@ -40,33 +49,48 @@ public sealed class TextClassificationTask<TExample> : ITrainingTask<TExample, T
     public int Classes => _model.Config.NumLabels;
     public int MaxLength { get; }
     public bool PadToMaxLength { get; }
+    public int PadToMultipleOf { get; }
 
     public TextBatch Create(int capacity) => new(capacity, MaxLength);
 
+    /// <summary>[CLS] ids [SEP] of a text, truncated to <see cref="MaxLength"/>; tokenised on first use, then cached.</summary>
+    private int[] Tokens(TExample example)
+    {
+        var text = _text(example);
+        if (_tokens.TryGetValue(text, out var row)) return row;
+        var ids = _tokenizer.EncodeToIds(text);
+        int kept = Math.Min(ids.Length, MaxLength - 2);
+        row = new int[kept + 2];
+        row[0] = _tokenizer.ClassifierTokenId;
+        ids.AsSpan(0, kept).CopyTo(row.AsSpan(1));
+        row[^1] = _tokenizer.SeparatorTokenId;
+        return _tokens.GetOrAdd(text, row);
+    }
+
+    /// <summary>Tokens of the example, [CLS] and [SEP] included (for <see cref="TrainingArguments.GroupByLength"/>).</summary>
+    public int Length(TExample example) => Tokens(example).Length;
+
+    /// <summary>The padded length of a batch whose longest example has <paramref name="longest"/> tokens.</summary>
+    public int PaddedLength(int longest)
+        => PadToMaxLength ? MaxLength : Math.Min(MaxLength, (longest + PadToMultipleOf - 1) / PadToMultipleOf * PadToMultipleOf);
+
     public void Collate(IReadOnlyList<TExample> data, ReadOnlySpan<int> indices, TextBatch batch)
     {
-        var encodings = new Encoding[indices.Length];
         int longest = 1;
-        for (int i = 0; i < indices.Length; i++)
-        {
-            encodings[i] = _tokenizer.Encode(_text(data[indices[i]]), maxLength: MaxLength);
-            longest = Math.Max(longest, encodings[i].Length);
-            batch.Labels[i] = _label(data[indices[i]]);
-        }
-        int seq = PadToMaxLength ? MaxLength : Math.Min(MaxLength, (longest + 15) / 16 * 16);
+        for (int i = 0; i < indices.Length; i++) longest = Math.Max(longest, Tokens(data[indices[i]]).Length);
+        int seq = PaddedLength(longest);
         batch.SequenceLength = seq;
         for (int i = 0; i < indices.Length; i++)
         {
-            var e = encodings[i];
+            var row = Tokens(data[indices[i]]);
             var ids = batch.Ids.AsSpan(i * seq, seq);
             var mask = batch.Mask.AsSpan(i * seq, seq);
-            var types = batch.Types.AsSpan(i * seq, seq);
             ids.Clear();
             mask.Clear();
-            types.Clear();
-            e.InputIds.CopyTo(ids);
-            e.AttentionMask.CopyTo(mask);
-            e.TokenTypeIds.CopyTo(types);
+            batch.Types.AsSpan(i * seq, seq).Clear();
+            row.CopyTo(ids);
+            mask.Slice(0, row.Length).Fill(1);
+            batch.Labels[i] = _label(data[indices[i]]);
         }
     }
 
