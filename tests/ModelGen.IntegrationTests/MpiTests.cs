@@ -1,3 +1,4 @@
+using ModelGen.Testing;
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -16,8 +17,8 @@ public class MpiTests
     [SetUp]
     public void SetUp()
     {
-        if (!File.Exists("/usr/bin/" + Mpirun) && !File.Exists("/usr/local/bin/" + Mpirun))
-            Assert.Ignore($"{Mpirun} is not installed (apt-get install mpich libmpich-dev; .ci/run installs it).");
+        Requirement.That(File.Exists("/usr/bin/" + Mpirun) || File.Exists("/usr/local/bin/" + Mpirun),
+            $"{Mpirun} is not installed (apt-get install mpich libmpich-dev; .ci/run installs it).");
         _work = Directory.CreateTempSubdirectory("modelgen-mpi").FullName;
     }
 

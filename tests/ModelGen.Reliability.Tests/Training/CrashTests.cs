@@ -1,3 +1,4 @@
+using ModelGen.Testing;
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -15,7 +16,7 @@ public sealed class CrashTests
     [Test]
     public void KilledWhileSavingTheThirdCheckpoint_ResumesFromTheSecond_AndFinishes()
     {
-        Assume.That(File.Exists(Repo.TrainerCheckDll), Is.True, "TrainerCheck is built with these tests");
+        Requirement.That(File.Exists(Repo.TrainerCheckDll), $"{Repo.TrainerCheckDll} is missing: TrainerCheck is built with these tests");
         var work = Directory.CreateTempSubdirectory("modelgen-crash").FullName;
         try
         {

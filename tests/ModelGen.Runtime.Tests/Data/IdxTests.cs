@@ -1,3 +1,4 @@
+using ModelGen.Testing;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using ModelGen.Data;
@@ -196,7 +197,7 @@ public sealed class IdxTests
     [Test]
     public void FashionMnist_SystemDataset_LoadsAndIsBalanced()
     {
-        if (!Directory.Exists(SystemDataDir)) Assert.Ignore($"{SystemDataDir} is absent (apt-get install dataset-fashion-mnist).");
+        Requirement.That(Directory.Exists(SystemDataDir), $"{SystemDataDir} is absent (apt-get install dataset-fashion-mnist; .ci/run installs it).");
         var data = FashionMnist.LoadFirst([SystemDataDir]);
         Assert.That(data.Train.Count, Is.EqualTo(60000));
         Assert.That(data.Test.Count, Is.EqualTo(10000));

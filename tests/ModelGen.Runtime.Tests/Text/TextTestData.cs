@@ -1,3 +1,4 @@
+using ModelGen.Testing;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using ModelGen.Data;
@@ -51,8 +52,8 @@ internal sealed class HfOracle : IDisposable
 
     public HfOracle(string vocabPath, Settings? settings = null, string? directory = null)
     {
-        if (RuntimeInformation.RuntimeIdentifier != "linux-x64")
-            Assert.Ignore($"the oracle's native library (Tokenizers.DotNet.runtime.linux-x64) does not run on {RuntimeInformation.RuntimeIdentifier}");
+        Requirement.That(RuntimeInformation.RuntimeIdentifier == "linux-x64",
+            $"the oracle's native library (Tokenizers.DotNet.runtime.linux-x64) does not run on {RuntimeInformation.RuntimeIdentifier}");
         settings ??= new Settings();
         directory ??= TextTestData.TempDirectory("modelgen-hf-oracle");
         Path = System.IO.Path.Combine(directory, "tokenizer.json");
