@@ -17,7 +17,9 @@ public static unsafe class CpuGemm
 {
     // Cache blocks: a KC-deep packed B micro-panel (KC·NR) is reused from L1 across an MC-row packed A block (L2),
     // and a KC×NC packed B block stays in L2. MODELGEN_GEMM_KC/MC/NC override them (for tuning on other processors).
-    private static readonly int KC = Tunable("MODELGEN_GEMM_KC", 256);
+    // K is cut into equal blocks of at most KC (a multiple of 8), so that no short tail block re-reads and re-writes
+    // C: transformer widths (K = 384, 768, 1536) run in whole 384-deep blocks.
+    private static readonly int KC = Tunable("MODELGEN_GEMM_KC", 384);
     private static readonly int MC = Tunable("MODELGEN_GEMM_MC", 96);
     private static readonly int NC = Tunable("MODELGEN_GEMM_NC", 512);
     // Below this many rows, A·Bᵀ (a Linear layer on a few tokens) runs unpacked as dot products: packing B would read
@@ -122,9 +124,11 @@ public static unsafe class CpuGemm
             int paddedWidth = (width + NR - 1) / NR * NR;
             T* packB = PackBuffers<T>.B((long)KC * paddedWidth);
             T* packA = PackBuffers<T>.A((long)KC * (MC + MR));
-            for (int pc = 0; pc < K; pc += KC)
+            int kBlocks = (K + KC - 1) / KC;
+            int kStep = Math.Min(KC, ((K + kBlocks - 1) / kBlocks + 7) / 8 * 8);
+            for (int pc = 0; pc < K; pc += kStep)
             {
-                int kc = Math.Min(KC, K - pc);
+                int kc = Math.Min(kStep, K - pc);
                 bool first = pc == 0, last = pc + kc >= K;
                 bool loadC = Accumulate || !first;
                 PackB(packB, pc, kc, j0, width);
