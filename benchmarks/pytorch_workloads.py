@@ -4,11 +4,16 @@
 Usage: OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 benchmarks/pytorch_workloads.py WORKLOAD
 WORKLOAD: gemm | mlp64 | mlp512 | minilm_forward_1x16 | minilm_forward_32x128 | minilm_step_32x64
 Prints one JSON object per line: {"workload": ..., "seconds" or "gflops": ...}. Flush-to-zero is on (PyTorch's
-fastest configuration here: Adam's state otherwise fills with denormals).
+fastest configuration here: Adam's state otherwise fills with denormals). MiniLM is the HuggingFace-structured BERT of
+benchmarks/pytorch_main_job.py with random weights; gradients are released with zero_grad(set_to_none=True).
 """
-import gzip, json, resource, sys, time
+import gzip, json, os, resource, sys, time
 import numpy as np
 import torch
+
+# the hand-written HuggingFace BERT of the main job's twin (same folder; importable however this script is started)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pytorch_main_job import BertForSequenceClassification, init_like_huggingface, without_default_init  # noqa: E402
 
 torch.set_flush_denormal(True)
 torch.set_num_threads(2)
@@ -97,55 +102,61 @@ def mlp(batch):
     for i in range(0, len(x), batch):
         idx = perm[i:i + batch]
         loss = loss_fn(model(x[idx]), y[idx])
-        opt.zero_grad()
+        opt.zero_grad(set_to_none=True)  # PyTorch 1.13's default zero_grad() is a memset of every gradient
         loss.backward()
         opt.step()
     emit({"workload": f"mlp epoch batch {batch}", "seconds": time.perf_counter() - t})
 
 
-class MiniLm(torch.nn.Module):
-    """BERT 6x384 with random weights (the 91 MB ONNX file is not needed for timing)."""
+# MiniLM-L6 sizes (all-MiniLM-L6-v2's config.json), with ModelGen.Benchmarks' MiniLmSizes(): dropout 0.1 everywhere
+MINILM_CONFIG = {
+    "vocab_size": 30522, "hidden_size": 384, "num_hidden_layers": 6, "num_attention_heads": 12, "intermediate_size": 1536,
+    "max_position_embeddings": 512, "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_dropout_prob": 0.1,
+    "attention_probs_dropout_prob": 0.1, "classifier_dropout": None, "pad_token_id": 0, "hidden_act": "gelu",
+}
 
-    def __init__(self):
-        super().__init__()
-        layer = torch.nn.TransformerEncoderLayer(384, 12, 1536, dropout=0.1, activation="gelu", batch_first=True, norm_first=False)
-        self.emb = torch.nn.Embedding(30522, 384)
-        self.pos = torch.nn.Embedding(512, 384)
-        self.norm = torch.nn.LayerNorm(384, eps=1e-12)
-        self.encoder = torch.nn.TransformerEncoder(layer, 6, enable_nested_tensor=False)
-        self.pool = torch.nn.Linear(384, 384)
-        self.cls = torch.nn.Linear(384, 2)
 
-    def forward(self, ids, mask):
-        h = self.norm(self.emb(ids) + self.pos(torch.arange(ids.shape[1])))
-        h = self.encoder(h, src_key_padding_mask=mask == 0)
-        return self.cls(torch.tanh(self.pool(h[:, 0])))
+def minilm():
+    """BertForSequenceClassification (2 labels) at MiniLM-L6's sizes with random weights, initialised as HuggingFace
+    initialises a new model (normal std 0.02, zero biases, LayerNorm 1/0; the 91 MB ONNX file is not needed for timing).
+    It is the hand-written HuggingFace BERT of benchmarks/pytorch_main_job.py, so the same work as ModelGen's BERT:
+    HuggingFace's 3 dropouts per layer (attention probabilities, attention output, FFN output), plus the embeddings'
+    and the classifier's; the pooler (dense + tanh on token 0); the mask added as (1 − mask) · −10000 on the keys.
+    Called as model(ids, attention_mask, token_type_ids)."""
+    with without_default_init():
+        model = BertForSequenceClassification(MINILM_CONFIG, num_labels=2)
+    model.apply(lambda module: init_like_huggingface(module, 0.02))
+    return model
+
+
+def minilm_inputs(batch, seq):
+    """Token ids, an all-ones attention mask (1 real, 0 padding) and token types 0, as ModelGen.Benchmarks' Inputs()."""
+    ids = torch.randint(1000, 20000, (batch, seq))
+    return ids, torch.ones(batch, seq, dtype=torch.long), torch.zeros(batch, seq, dtype=torch.long)
 
 
 def minilm_forward(batch, seq):
-    model = MiniLm().eval()
-    ids = torch.randint(1000, 20000, (batch, seq))
-    mask = torch.ones(batch, seq, dtype=torch.long)
+    model = minilm().eval()
+    ids, mask, types = minilm_inputs(batch, seq)
     with torch.no_grad():
-        warm_up(lambda: model(ids, mask))
+        warm_up(lambda: model(ids, mask, types))
         reps = 200 if batch == 1 else 3
         t = time.perf_counter()
         for _ in range(reps):
-            model(ids, mask)
+            model(ids, mask, types)
     emit({"workload": f"minilm forward {batch}x{seq}", "seconds": (time.perf_counter() - t) / reps})
 
 
 def minilm_step(batch, seq):
-    model = MiniLm().train()
+    model = minilm().train()
     opt = torch.optim.AdamW(model.parameters(), lr=5e-5, weight_decay=0.01)
-    ids = torch.randint(1000, 20000, (batch, seq))
-    mask = torch.ones(batch, seq, dtype=torch.long)
+    ids, mask, types = minilm_inputs(batch, seq)
     labels = torch.randint(0, 2, (batch,))
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def step():
-        loss = loss_fn(model(ids, mask), labels)
-        opt.zero_grad()
+        loss = loss_fn(model(ids, mask, types), labels)
+        opt.zero_grad(set_to_none=True)  # PyTorch 1.13's default zero_grad() is a memset of every gradient
         loss.backward()
         opt.step()
 

@@ -26,9 +26,8 @@ switch (workload)
 }
 return 0;
 
-// one JSON line: the measurement, the process's peak working set so far and, for training, the managed bytes the
-// benchmark thread allocated per step after warm-up (GC.GetAllocatedBytesForCurrentThread; the engine's workers
-// allocate nothing by construction)
+// one JSON line: the measurement, the process's peak working set so far and, for training, the managed bytes all
+// threads allocated per step after warm-up (GC.GetTotalAllocatedBytes(precise: true): the engine's workers included)
 static void Emit(string name, string key, double value, double? allocatedPerStep = null)
 {
     using var process = Process.GetCurrentProcess();
@@ -112,9 +111,9 @@ static void Mlp(int batch)
     const int warmUpSteps = 10;
     for (int start = 0; start < data.Count; start += batch, step++)
     {
-        if (step == warmUpSteps) allocatedAfterWarmUp = GC.GetAllocatedBytesForCurrentThread();
-        trace[step] = GC.GetAllocatedBytesForCurrentThread();
-        if (step == fullSteps) allocatedByFullSteps = GC.GetAllocatedBytesForCurrentThread() - allocatedAfterWarmUp;
+        if (step == warmUpSteps) allocatedAfterWarmUp = GC.GetTotalAllocatedBytes(precise: true);
+        trace[step] = GC.GetTotalAllocatedBytes(precise: true);
+        if (step == fullSteps) allocatedByFullSteps = GC.GetTotalAllocatedBytes(precise: true) - allocatedAfterWarmUp;
         int n = Math.Min(batch, data.Count - start);
         var x = n == batch ? full : last;
         var labels = n == batch ? fullLabels : lastLabels;
@@ -132,7 +131,7 @@ static void Mlp(int batch)
     double seconds = clock.Elapsed.TotalSeconds;
     if (Environment.GetEnvironmentVariable("MODELGEN_ALLOC_TRACE") == "1")
         for (int i = 1; i < step; i++) if (trace[i] != trace[i - 1]) Console.Error.Write($"{i}:{trace[i] - trace[i - 1]} ");
-    if (fullSteps == step) allocatedByFullSteps = GC.GetAllocatedBytesForCurrentThread() - allocatedAfterWarmUp;
+    if (fullSteps == step) allocatedByFullSteps = GC.GetTotalAllocatedBytes(precise: true) - allocatedAfterWarmUp;
     Emit($"mlp epoch batch {batch}", "seconds", seconds, allocatedByFullSteps / (double)(fullSteps - warmUpSteps));
 }
 
@@ -184,9 +183,9 @@ static void MiniLmStep(int batch, int seq)
     }
     for (int i = 0; i < 2; i++) Step();
     var clock = Stopwatch.StartNew();
-    long allocated = GC.GetAllocatedBytesForCurrentThread();
+    long allocated = GC.GetTotalAllocatedBytes(precise: true);
     for (int i = 0; i < 3; i++) Step();
-    long allocatedBytes = GC.GetAllocatedBytesForCurrentThread() - allocated;
+    long allocatedBytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
     double seconds = clock.Elapsed.TotalSeconds / 3;
     Emit($"minilm step {batch}x{seq}", "seconds", seconds, allocatedBytes / 3.0);
 }

@@ -4,12 +4,13 @@
 Run:   /usr/bin/python3 tests/oracle/make_fixtures.py
 Needs: PyTorch (tested with Debian's torch 1.13). No other dependencies.
 
-Writes four JSON files into the `fixtures/` directory next to this script:
+Writes five JSON files into the `fixtures/` directory next to this script:
 
   ops.json     {"cases": [...]}   single-op forward values and autograd VJPs
   models.json  {"models": [...]}  tiny networks: loss, parameter grads, dloss/dinput
   optim.json   {"traces": [...]}  5-step optimizer traces with explicit gradients
   conv.json    {"cases": [...]}   conv2d, batch_norm (train/eval, running stats), pooling, a tiny CNN
+  bert.json    {"cases": [...]}   one HuggingFace BertLayer in float64 with padding: output, input and parameter grads
 
 Every tensor is stored as {"shape": [...], "data": [flat row-major float64]}.
 All computation is in torch.float64; each section is seeded with
@@ -378,12 +379,59 @@ def make_conv():
     return cases
 
 
+# --------------------------------------------------------------------------
+# 5. bert.json
+# --------------------------------------------------------------------------
+
+def make_bert():
+    """One HuggingFace BertLayer (post-LayerNorm; eps 1e-12; exact GELU; no dropout) in float64 with a padding mask:
+    self-attention (Q, K, V, scores/sqrt(d) + (1 - mask)·(-10000), softmax, context), output dense + residual +
+    LayerNorm, intermediate dense + GELU, output dense + residual + LayerNorm. Hidden 8, 2 heads, intermediate 16;
+    batch 2 × seq 5, the second sequence with 2 padding positions. Parameter names are the C# test's EncoderBlock's."""
+    torch.manual_seed(99)
+    hidden, heads, inter, batch, seq = 8, 2, 16, 2, 5
+    names = [("query", hidden, hidden), ("key", hidden, hidden), ("value", hidden, hidden),
+             ("attentionOutput", hidden, hidden), ("intermediate", hidden, inter), ("output", inter, hidden)]
+    params = {}
+    for name, i, o in names:
+        params[name + ".weight"] = randn(o, i) * 0.3
+        params[name + ".bias"] = randn(o) * 0.1
+    for name in ("attentionNorm", "outputNorm"):
+        params[name + ".weight"] = 1 + 0.1 * randn(hidden)
+        params[name + ".bias"] = 0.1 * randn(hidden)
+    x = randn(batch, seq, hidden)
+    mask = torch.ones(batch, seq, dtype=DTYPE)
+    mask[1, 3:] = 0
+    keys = list(params)
+
+    def layer(x_, *ps):
+        p = dict(zip(keys, ps))
+        d = hidden // heads
+
+        def heads_of(t):
+            return t.view(batch, seq, heads, d).transpose(1, 2)
+        q = heads_of(F.linear(x_, p["query.weight"], p["query.bias"]))
+        k = heads_of(F.linear(x_, p["key.weight"], p["key.bias"]))
+        v = heads_of(F.linear(x_, p["value.weight"], p["value.bias"]))
+        scores = q @ k.transpose(-1, -2) / d ** 0.5 + (1 - mask)[:, None, None, :] * -10000.0
+        context = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(batch, seq, hidden)
+        a = F.layer_norm(F.linear(context, p["attentionOutput.weight"], p["attentionOutput.bias"]) + x_, (hidden,),
+                         p["attentionNorm.weight"], p["attentionNorm.bias"], 1e-12)
+        f = F.linear(F.gelu(F.linear(a, p["intermediate.weight"], p["intermediate.bias"])), p["output.weight"], p["output.bias"])
+        return F.layer_norm(f + a, (hidden,), p["outputNorm.weight"], p["outputNorm.bias"], 1e-12)
+
+    y, gy, gx, gps = vjp(layer, x, [params[k] for k in keys])
+    return [{"name": "bert_layer", "heads": heads, "input": T(x), "mask": T(mask), "layers": {k: T(v) for k, v in params.items()},
+             "output": T(y), "grad_output": T(gy), "grad_input": T(gx), "grads": {k: T(g) for k, g in zip(keys, gps)}}]
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     for fname, key, items in (("ops.json", "cases", make_ops()),
                               ("models.json", "models", make_models()),
                               ("optim.json", "traces", make_optim()),
-                              ("conv.json", "cases", make_conv())):
+                              ("conv.json", "cases", make_conv()),
+                              ("bert.json", "cases", make_bert())):
         path = dump(fname, key, items)
         print("%-12s %3d %-7s %8d bytes" % (fname, len(items), key, os.path.getsize(path)))
 

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace ModelGen.Data;
 
 /// <summary>Fills reusable batch buffers from examples (the DataLoader's collate_fn).</summary>
@@ -82,42 +80,45 @@ public sealed class DataLoader<T, TBatch> where TBatch : class
     {
         var order = Order(epoch);
         int batches = Count;
+        // every batch's indices are cut once per epoch, so that a step allocates nothing
+        var slices = new int[batches][];
+        for (int b = 0; b < batches; b++) slices[b] = Slice(order, b);
         if (!Prefetch)
         {
             var buffer = _collator.Create(BatchSize);
             for (int b = 0; b < batches; b++)
             {
-                var indices = Slice(order, b);
+                var indices = slices[b];
                 _collator.Collate(_data, indices, buffer);
                 yield return (buffer, indices.Length, indices);
             }
             yield break;
         }
 
-        using var free = new BlockingCollection<TBatch>(3);
-        using var ready = new BlockingCollection<(TBatch, int[])>(1);
+        // two buffers circulate between the collating thread and the training loop: free → collated → ready → used → free
+        var free = new Handoff<TBatch>(3);
+        var ready = new Handoff<(TBatch, int[])>(1);
         for (int i = 0; i < 2; i++) free.Add(_collator.Create(BatchSize));
-        using var cancel = new CancellationTokenSource();
         var producer = Task.Run(() =>
         {
             try
             {
                 for (int b = 0; b < batches; b++)
                 {
-                    var buffer = free.Take(cancel.Token);
-                    var indices = Slice(order, b);
+                    if (!free.TryTake(out var buffer)) return; // cancelled
+                    var indices = slices[b];
                     _collator.Collate(_data, indices, buffer);
-                    ready.Add((buffer, indices), cancel.Token);
+                    if (!ready.Add((buffer, indices))) return;
                 }
             }
-            catch (OperationCanceledException) { }
-            finally { ready.CompleteAdding(); }
+            finally { ready.Complete(); }
         });
         TBatch? previous = null;
         try
         {
-            foreach (var (buffer, indices) in ready.GetConsumingEnumerable())
+            while (ready.TryTake(out var item))
             {
+                var (buffer, indices) = item;
                 if (previous is not null) free.Add(previous);
                 previous = buffer;
                 yield return (buffer, indices.Length, indices);
@@ -126,7 +127,8 @@ public sealed class DataLoader<T, TBatch> where TBatch : class
         }
         finally
         {
-            cancel.Cancel();
+            free.Cancel();
+            ready.Cancel();
             try { producer.Wait(); } catch (AggregateException) { }
         }
     }
@@ -154,5 +156,61 @@ public sealed class DataLoader<T, TBatch> where TBatch : class
         int start = batch * BatchSize;
         int count = Math.Min(BatchSize, order.Length - start);
         return order.AsSpan(start, count).ToArray();
+    }
+}
+
+/// <summary>A bounded hand-off between the collating thread and the training loop that allocates nothing per item
+/// (BlockingCollection with a cancellation token creates a linked token source on every Take and Add).</summary>
+internal sealed class Handoff<T>(int capacity)
+{
+    private readonly Queue<T> _items = new(capacity);
+    private bool _completed, _cancelled;
+
+    /// <summary>Waits for room; false when cancelled.</summary>
+    public bool Add(T item)
+    {
+        lock (_items)
+        {
+            while (_items.Count >= capacity && !_cancelled) Monitor.Wait(_items);
+            if (_cancelled) return false;
+            _items.Enqueue(item);
+            Monitor.PulseAll(_items);
+            return true;
+        }
+    }
+
+    /// <summary>Waits for an item; false once completed and drained, or cancelled.</summary>
+    public bool TryTake(out T item)
+    {
+        lock (_items)
+        {
+            while (_items.Count == 0 && !_completed && !_cancelled) Monitor.Wait(_items);
+            if (_cancelled || _items.Count == 0)
+            {
+                item = default!;
+                return false;
+            }
+            item = _items.Dequeue();
+            Monitor.PulseAll(_items);
+            return true;
+        }
+    }
+
+    public void Complete()
+    {
+        lock (_items)
+        {
+            _completed = true;
+            Monitor.PulseAll(_items);
+        }
+    }
+
+    public void Cancel()
+    {
+        lock (_items)
+        {
+            _cancelled = true;
+            Monitor.PulseAll(_items);
+        }
     }
 }

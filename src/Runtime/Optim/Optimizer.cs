@@ -84,7 +84,7 @@ public abstract class Optimizer : IDisposable
         get => Groups[0].LearningRate;
         set
         {
-            foreach (var g in Groups) g.LearningRate = value;
+            for (int i = 0; i < Groups.Count; i++) Groups[i].LearningRate = value;
         }
     }
 

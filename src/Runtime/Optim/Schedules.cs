@@ -76,7 +76,8 @@ public sealed class LearningRateScheduler
     private void Apply()
     {
         double factor = Factor(CurrentStep);
-        foreach (var g in _optimizer.Groups) g.LearningRate = g.InitialLearningRate * factor;
+        var groups = _optimizer.Groups; // indexed: a foreach over the interface would allocate an enumerator each step
+        for (int i = 0; i < groups.Count; i++) groups[i].LearningRate = groups[i].InitialLearningRate * factor;
     }
 }
 
@@ -85,14 +86,20 @@ public static class GradientClipping
     /// <summary>Scales all gradients so that their global L2 norm is at most <paramref name="maxNorm"/> (PyTorch's
     /// clip_grad_norm_: coefficient maxNorm / (norm + 1e-6), applied when below 1). Returns the norm before clipping.</summary>
     public static double ClipByGlobalNorm(IEnumerable<Parameter> parameters, double maxNorm)
+        => parameters is IReadOnlyList<Parameter> list ? ClipByGlobalNorm(list, maxNorm) : ClipByGlobalNorm(parameters.ToList(), maxNorm);
+
+    /// <inheritdoc cref="ClipByGlobalNorm(IEnumerable{Parameter}, double)"/>
+    /// <remarks>Indexes the list instead of enumerating it, so that a training step's clipping allocates nothing.</remarks>
+    public static double ClipByGlobalNorm(IReadOnlyList<Parameter> parameters, double maxNorm)
     {
-        var list = parameters.Where(p => p.RequiresGrad).ToList();
         double sumSquares = 0;
-        foreach (var p in list) sumSquares += Ops.SumOfSquares(p.Grad);
+        for (int i = 0; i < parameters.Count; i++)
+            if (parameters[i].RequiresGrad) sumSquares += Ops.SumOfSquares(parameters[i].Grad);
         double norm = Math.Sqrt(sumSquares);
         double coefficient = maxNorm / (norm + 1e-6);
         if (coefficient < 1)
-            foreach (var p in list) Ops.Scale(p.Grad, coefficient);
+            for (int i = 0; i < parameters.Count; i++)
+                if (parameters[i].RequiresGrad) Ops.Scale(parameters[i].Grad, coefficient);
         return norm;
     }
 }

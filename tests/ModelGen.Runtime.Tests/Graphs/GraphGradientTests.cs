@@ -62,23 +62,29 @@ public class GraphGradientTests
             var direction = Numerics.Randn(rng, values.Length);
             double analytic = Ref.Dot(grad, direction);
             var original = values.ToArray();
-            const double h = 1e-6;
-            for (int i = 0; i < values.Length; i++) values[i] = original[i] + h * direction[i];
-            double lp = Loss(input);
-            for (int i = 0; i < values.Length; i++) values[i] = original[i] - h * direction[i];
-            double lm = Loss(input);
-            original.CopyTo(values);
-            double numeric = (lp - lm) / (2 * h);
-            Assert.That(Math.Abs(analytic - numeric), Is.LessThanOrEqualTo(1e-6 * Math.Max(1, Math.Abs(numeric))), $"{c.Name}: {p.Name} directional");
+            double Along(double t)
+            {
+                var v = p.Value.AsSpan<double>();
+                for (int i = 0; i < v.Length; i++) v[i] = original[i] + t * direction[i];
+                double l = Loss(input);
+                original.CopyTo(v);
+                return l;
+            }
+            double numeric = Numerics.Derivative(Along);
+            Assert.That(Math.Abs(analytic - numeric), Is.LessThanOrEqualTo(1e-9 + 1e-6 * Math.Abs(numeric)), $"{c.Name}: {p.Name} directional");
 
             foreach (var i in OpTests.Sample(rng, values.Length, 5))
             {
-                values[i] = original[i] + h;
-                double cp = Loss(input);
-                values[i] = original[i] - h;
-                double cm = Loss(input);
-                values[i] = original[i];
-                Assert.That(grad[i], Is.EqualTo((cp - cm) / (2 * h)).Within(1e-6 * Math.Max(1, Math.Abs(grad[i]))), $"{c.Name}: {p.Name}[{i}]");
+                double At(double t)
+                {
+                    var v = p.Value.AsSpan<double>();
+                    v[i] = original[i] + t;
+                    double l = Loss(input);
+                    v[i] = original[i];
+                    return l;
+                }
+                double entry = Numerics.Derivative(At);
+                Assert.That(Math.Abs(grad[i] - entry), Is.LessThanOrEqualTo(1e-9 + 1e-6 * Math.Abs(entry)), $"{c.Name}: {p.Name}[{i}]");
             }
         }
 
@@ -87,15 +93,17 @@ public class GraphGradientTests
         var fd = new double[x.Length];
         for (int i = 0; i < x.Length; i++)
         {
-            var xs = input.AsSpan<double>();
-            xs[i] = x[i] + 1e-6;
-            double lp = Loss(input);
-            xs[i] = x[i] - 1e-6;
-            double lm = Loss(input);
-            xs[i] = x[i];
-            fd[i] = (lp - lm) / 2e-6;
+            int at = i;
+            fd[i] = Numerics.Derivative(t =>
+            {
+                var xs = input.AsSpan<double>();
+                xs[at] = x[at] + t;
+                double l = Loss(input);
+                xs[at] = x[at];
+                return l;
+            });
         }
-        Assert.That(Numerics.RelativeError(inputGrad, fd), Is.LessThanOrEqualTo(1e-6), $"{c.Name}: input");
+        Numerics.AssertGradient(inputGrad, fd, 1e-6, $"{c.Name}: input");
     }
 
     [Test]
@@ -120,8 +128,8 @@ public class GraphGradientTests
         var all = Enumerable.Range(0, x.Length);
         var dx = Numerics.FiniteDifferenceVjp(v => [F(v, t)], x, [1.0], all);
         var dt = Numerics.FiniteDifferenceVjp(v => [F(x, v)], t, [1.0], Enumerable.Range(0, t.Length));
-        Assert.That(Numerics.RelativeError(xt.Grad!.ToDoubleArray(), dx), Is.LessThanOrEqualTo(1e-6));
-        Assert.That(Numerics.RelativeError(tt.Grad!.ToDoubleArray(), dt), Is.LessThanOrEqualTo(1e-6));
+        Numerics.AssertGradient(xt.Grad!.ToDoubleArray(), dx, 1e-6);
+        Numerics.AssertGradient(tt.Grad!.ToDoubleArray(), dt, 1e-6);
     }
 
     [Test]
@@ -137,7 +145,35 @@ public class GraphGradientTests
         model.Eval();
         var eval1 = model.Run(x).ToDoubleArray();
         Assert.That(model.Run(x).ToDoubleArray(), Is.EqualTo(eval1));
-        Assert.That(eval1, Is.Not.EqualTo(train1));
+        // read each hidden unit through fc2 (its first row set to select unit j, the rest zero) with the mask of one
+        // fixed step: training gives exactly 0 or h·(1/(1 − 0.25)), eval gives h itself
+        var w2 = model.Parameter("fc2.weight").Value.AsSpan<double>();
+        var b2 = model.Parameter("fc2.bias").Value.AsSpan<double>();
+        w2.Clear();
+        b2.Clear();
+        double keep = 1 / (1 - 0.25);
+        int dropped = 0, alive = 0;
+        for (int j = 0; j < 32; j++)
+        {
+            w2 = model.Parameter("fc2.weight").Value.AsSpan<double>();
+            w2.Clear();
+            w2[j] = 1;
+            model.Eval();
+            var h = model.Run(x).ToDoubleArray();
+            model.Train();
+            model.Step = 7;
+            var t = model.Run(x).ToDoubleArray();
+            for (int r = 0; r < 64; r++)
+            {
+                double hv = h[r * 3], tv = t[r * 3];
+                if (hv == 0) continue; // a ReLU-dead unit says nothing about its mask
+                alive++;
+                if (tv == 0) dropped++;
+                else Assert.That(tv, Is.EqualTo(hv * keep), $"row {r}, unit {j}: a kept unit is scaled by exactly 1/(1 − p)");
+            }
+        }
+        Assert.That(alive, Is.GreaterThan(500));
+        Assert.That(dropped / (double)alive, Is.InRange(0.15, 0.35), $"about p = 0.25 of the units are dropped ({dropped} of {alive})");
     }
 
     [Test]

@@ -7,6 +7,7 @@ namespace ModelGen.Tests.Ops;
 /// probabilities for the attention-probability dropout) the drop rate lies within 4.5 binomial standard deviations of
 /// p, survivors are scaled by exactly 1/(1 − p), and eval mode is the identity, bit for bit.</summary>
 [TestFixture]
+[Category("CpuEngine")]
 public class DropoutStatisticsTests
 {
     private static void AssertRate(long dropped, long total, double p, string what)
@@ -143,16 +144,12 @@ public class DropoutStatisticsTests
         using var g = Tensor.From<double>(gy, shape, DType.Float64);
         m.Backward(g);
         var all = Enumerable.Range(0, n).ToArray();
-        // h = 1e-5 balances the rounding of the ~600-term output sum against the step's truncation error
-        var dq = Numerics.FiniteDifferenceVjp(x => F(x, k, v), q, gy, all, h: 1e-5);
-        var dk = Numerics.FiniteDifferenceVjp(x => F(q, x, v), k, gy, all, h: 1e-5);
-        var dv = Numerics.FiniteDifferenceVjp(x => F(q, k, x), v, gy, all, h: 1e-5);
-        foreach (var (name, analytic, numeric) in new[] { ("dq", qt.Grad!.ToDoubleArray(), dq), ("dk", kt.Grad!.ToDoubleArray(), dk), ("dv", vt.Grad!.ToDoubleArray(), dv) })
-        {
-            Assert.That(Numerics.RelativeError(analytic, numeric), Is.LessThanOrEqualTo(1e-6), name);
-            for (int i = 0; i < n; i++)
-                Assert.That(Math.Abs(analytic[i] - numeric[i]), Is.LessThanOrEqualTo(1e-9 + 1e-6 * Math.Abs(numeric[i])), $"{name}[{i}]");
-        }
+        var dq = Numerics.FiniteDifferenceVjp(x => F(x, k, v), q, gy, all);
+        var dk = Numerics.FiniteDifferenceVjp(x => F(q, x, v), k, gy, all);
+        var dv = Numerics.FiniteDifferenceVjp(x => F(q, k, x), v, gy, all);
+        Numerics.AssertGradient(qt.Grad!.ToDoubleArray(), dq, what: "dq");
+        Numerics.AssertGradient(kt.Grad!.ToDoubleArray(), dk, what: "dk");
+        Numerics.AssertGradient(vt.Grad!.ToDoubleArray(), dv, what: "dv");
     }
 
     /// <summary>A BERT classifier in training mode with all three dropouts per layer (probabilities, attention output,
@@ -184,29 +181,6 @@ public class DropoutStatisticsTests
         Loss();
         model.Backward();
         var rng = new Random(8);
-        foreach (var p in model.Parameters)
-        {
-            var grad = p.Grad.ToDoubleArray();
-            var direction = Numerics.Randn(rng, grad.Length);
-            double length = Math.Sqrt(direction.Sum(d => d * d));
-            for (int i = 0; i < direction.Length; i++) direction[i] /= length; // a unit step, so h is the step's length
-            var original = p.Value.AsSpan<double>().ToArray();
-            double Central(double h)
-            {
-                var values = p.Value.AsSpan<double>();
-                for (int i = 0; i < values.Length; i++) values[i] = original[i] + h * direction[i];
-                double lp = Loss();
-                for (int i = 0; i < values.Length; i++) values[i] = original[i] - h * direction[i];
-                double lm = Loss();
-                original.CopyTo(values);
-                return (lp - lm) / (2 * h);
-            }
-            // Richardson extrapolation of two central differences cancels the h² error, so a step of 1e-4 keeps the
-            // rounding of the loss (~1e-14) far below the tolerance
-            double numeric = (4 * Central(5e-5) - Central(1e-4)) / 3, analytic = Ref.Dot(grad, direction);
-            // atol 1e-8: GELU's float64 erf is Abramowitz–Stegun 7.1.26 (about 1.5e-7), while its backward uses the exact
-            // derivative, which leaves ~1e-9 here
-            Assert.That(Math.Abs(analytic - numeric), Is.LessThanOrEqualTo(1e-8 + 1e-6 * Math.Abs(numeric)), p.Name);
-        }
+        Numerics.AssertDirectionalDerivatives(model, Loss, rng);
     }
 }

@@ -5,6 +5,7 @@ namespace ModelGen.Tests.Ops;
 /// <summary>The CPU GEMM against a float64 reference: every layout, odd sizes, sizes that cross the cache blocks and
 /// switch between the packed and the small-M (unpacked) paths, leading dimensions larger than the rows, accumulation
 /// and column- and row-dependent epilogues.</summary>
+[Category("CpuEngine")]
 public sealed unsafe class GemmTests
 {
     private static readonly int[] OddSizes = [1, 3, 17, 257];

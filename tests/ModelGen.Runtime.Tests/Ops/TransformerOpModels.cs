@@ -101,3 +101,11 @@ public partial class ChannelDropoutOp
     public ChannelDropoutOp(double p, DType dtype) : base(Device.Cpu, 11, dtype) => drop = new Dropout2d(p);
     Tensor Forward(Tensor x) => drop.Apply(x);
 }
+
+[Model]
+public partial class EmbeddingTableOp
+{
+    [Layer] readonly Embedding table;
+    public EmbeddingTableOp(int vocab, int dim, DType dtype) : base(Device.Cpu, 5, dtype) => table = new Embedding(vocab, dim, paddingIndex: 0);
+    Tensor Forward(Tensor ids) => table.Apply(ids);
+}

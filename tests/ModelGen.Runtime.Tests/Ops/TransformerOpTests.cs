@@ -77,9 +77,9 @@ public class TransformerOpTests
         using var g = Tensor.From<double>(gy, y.Shape, DType.Float64);
         m.Backward(g);
         var all = Enumerable.Range(0, x.Length);
-        Assert.That(Numerics.RelativeError(input.Grad!.ToDoubleArray(), Numerics.FiniteDifferenceVjp(v => RefLayerNorm(v, n, weight, bias, 1e-5), x, gy, all)), Is.LessThanOrEqualTo(1e-6), "dx");
-        Assert.That(Numerics.RelativeError(m.Parameter("norm.weight").Grad.ToDoubleArray(), Numerics.FiniteDifferenceVjp(v => RefLayerNorm(x, n, v, bias, 1e-5), weight, gy, Enumerable.Range(0, n))), Is.LessThanOrEqualTo(1e-6), "dw");
-        Assert.That(Numerics.RelativeError(m.Parameter("norm.bias").Grad.ToDoubleArray(), Numerics.FiniteDifferenceVjp(v => RefLayerNorm(x, n, weight, v, 1e-5), bias, gy, Enumerable.Range(0, n))), Is.LessThanOrEqualTo(1e-6), "db");
+        Numerics.AssertGradient(input.Grad!.ToDoubleArray(), Numerics.FiniteDifferenceVjp(v => RefLayerNorm(v, n, weight, bias, 1e-5), x, gy, all), 1e-6, "dx");
+        Numerics.AssertGradient(m.Parameter("norm.weight").Grad.ToDoubleArray(), Numerics.FiniteDifferenceVjp(v => RefLayerNorm(x, n, v, bias, 1e-5), weight, gy, Enumerable.Range(0, n)), 1e-6, "dw");
+        Numerics.AssertGradient(m.Parameter("norm.bias").Grad.ToDoubleArray(), Numerics.FiniteDifferenceVjp(v => RefLayerNorm(x, n, weight, v, 1e-5), bias, gy, Enumerable.Range(0, n)), 1e-6, "db");
     }
 
     [Test]
@@ -142,9 +142,9 @@ public class TransformerOpTests
         using var g = Tensor.From<double>(gy, shape, DType.Float64);
         m.Backward(g);
         var all = Enumerable.Range(0, n);
-        Assert.That(Numerics.RelativeError(qt.Grad!.ToDoubleArray(), Numerics.FiniteDifferenceVjp(x => RefAttention(x, k, v, mask, batch, seq, hidden, heads), q, gy, all)), Is.LessThanOrEqualTo(1e-6), "dq");
-        Assert.That(Numerics.RelativeError(kt.Grad!.ToDoubleArray(), Numerics.FiniteDifferenceVjp(x => RefAttention(q, x, v, mask, batch, seq, hidden, heads), k, gy, all)), Is.LessThanOrEqualTo(1e-6), "dk");
-        Assert.That(Numerics.RelativeError(vt.Grad!.ToDoubleArray(), Numerics.FiniteDifferenceVjp(x => RefAttention(q, k, x, mask, batch, seq, hidden, heads), v, gy, all)), Is.LessThanOrEqualTo(1e-6), "dv");
+        Numerics.AssertGradient(qt.Grad!.ToDoubleArray(), Numerics.FiniteDifferenceVjp(x => RefAttention(x, k, v, mask, batch, seq, hidden, heads), q, gy, all), 1e-6, "dq");
+        Numerics.AssertGradient(kt.Grad!.ToDoubleArray(), Numerics.FiniteDifferenceVjp(x => RefAttention(q, x, v, mask, batch, seq, hidden, heads), k, gy, all), 1e-6, "dk");
+        Numerics.AssertGradient(vt.Grad!.ToDoubleArray(), Numerics.FiniteDifferenceVjp(x => RefAttention(q, k, x, mask, batch, seq, hidden, heads), v, gy, all), 1e-6, "dv");
     }
 
     [Test]
@@ -188,21 +188,7 @@ public class TransformerOpTests
         Loss();
         model.Backward();
         var rng = new Random(8);
-        foreach (var p in model.Parameters)
-        {
-            var values = p.Value.AsSpan<double>();
-            var grad = p.Grad.ToDoubleArray();
-            var direction = Numerics.Randn(rng, values.Length);
-            var original = values.ToArray();
-            const double h = 1e-6;
-            for (int i = 0; i < values.Length; i++) values[i] = original[i] + h * direction[i];
-            double lp = Loss();
-            for (int i = 0; i < values.Length; i++) values[i] = original[i] - h * direction[i];
-            double lm = Loss();
-            original.CopyTo(values);
-            double numeric = (lp - lm) / (2 * h), analytic = Ref.Dot(grad, direction);
-            Assert.That(Math.Abs(analytic - numeric), Is.LessThanOrEqualTo(1e-6 * Math.Max(1, Math.Abs(numeric))), p.Name);
-        }
+        Numerics.AssertDirectionalDerivatives(model, Loss, rng);
         // a padded position's token changes nothing
         var before = model.Run(idt, pt, mt).ToDoubleArray();
         idt.AsSpan<double>()[5] = 13;

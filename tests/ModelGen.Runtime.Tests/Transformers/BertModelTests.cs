@@ -4,6 +4,7 @@ using ModelGen.Transformers;
 namespace ModelGen.Tests.Transformers;
 
 /// <summary>The BERT-family models shipped in the package, at tiny sizes: names, shapes and end-to-end gradients.</summary>
+[Category("CpuEngine")]
 public class BertModelTests
 {
     private static readonly EncoderSizes Tiny = new(VocabSize: 30, Hidden: 8, Layers: 2, Heads: 2, Intermediate: 12, MaxPositions: 10,
@@ -26,20 +27,7 @@ public class BertModelTests
         Loss();
         m.Backward();
         var rng = new Random(3);
-        foreach (var p in m.Parameters)
-        {
-            var values = p.Value.AsSpan<double>();
-            var grad = p.Grad.ToDoubleArray();
-            var direction = Numerics.Randn(rng, values.Length);
-            var original = values.ToArray();
-            for (int i = 0; i < values.Length; i++) values[i] = original[i] + 1e-6 * direction[i];
-            double lp = Loss();
-            for (int i = 0; i < values.Length; i++) values[i] = original[i] - 1e-6 * direction[i];
-            double lm = Loss();
-            original.CopyTo(values);
-            double numeric = (lp - lm) / 2e-6, analytic = Ref.Dot(grad, direction);
-            Assert.That(Math.Abs(analytic - numeric), Is.LessThanOrEqualTo(1e-6 * Math.Max(1, Math.Abs(numeric))), p.Name);
-        }
+        Numerics.AssertDirectionalDerivatives(m, Loss, rng);
     }
 
     [Test]

@@ -9,6 +9,7 @@ namespace ModelGen.Tests.Transformers;
 /// are padded to their longest example rounded up to a multiple of 8, every shape gets one activation plan in the first
 /// epoch and none after it, and all plans share one activation block sized for the largest.</summary>
 [NonParallelizable]
+[Category("CpuEngine")]
 public class DynamicPaddingTests
 {
     private static readonly string[] Words = ["the", "movie", "was", "great", "bad", "not", "good", "i", "love", "hate", "it", "plot", "boring", "fun"];

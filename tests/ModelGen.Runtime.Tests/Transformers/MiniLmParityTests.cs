@@ -16,32 +16,58 @@ public class MiniLmParityTests
         "",
     ];
 
+    /// <summary>The bound README publishes for |ModelGen − ONNX Runtime| at the real tokens of last_hidden_state (4.7e-6
+    /// measured over these 48 sentences).</summary>
+    internal const double PublishedBound = 1e-5;
+
+    /// <summary>At padded positions the two differ more (1.8e-4 measured): outputs no consumer reads (pooling and the
+    /// classifier skip them), and the cause is not yet identified, so they are held to a looser bound.</summary>
+    internal const double PaddedBound = 1e-3;
+
+    /// <summary>48 sentences: the five above and 43 real UCI sentences of every length, in batches of 16 padded to their
+    /// longest, so that most rows carry padding. Every position is compared: the real tokens to the published bound, the
+    /// padded ones (which ONNX Runtime computes too) to a looser one.</summary>
     [Test]
-    public void LastHiddenState_MatchesOnnxRuntime_WithPadding()
+    public void LastHiddenState_MatchesOnnxRuntime_AtEveryPosition_WithPadding()
     {
         var dir = MiniLmTestFiles.ImportedDirectory;
         using var model = BertModel.FromPretrained(dir, Device.Cpu);
         Assert.That(AutoModel.LastLoadReport!.Missing, Is.Empty, AutoModel.LastLoadReport.ToString());
         var tokenizer = BertTokenizer.FromPretrained(dir);
-        var batch = tokenizer.EncodeBatch(Sentences, padding: Padding.Longest);
-        int b = batch.BatchSize, seq = batch.SequenceLength;
-        var (expected, _) = OnnxReference.Run(MiniLmTestFiles.OnnxPath, batch.InputIds.Select(i => (long)i).ToArray(),
-            batch.AttentionMask.Select(i => (long)i).ToArray(), batch.TokenTypeIds.Select(i => (long)i).ToArray(), b, seq);
-        using var ids = Tensor.From<int>(batch.InputIds, new Shape(b, seq), DType.Float32);
-        using var types = Tensor.From<int>(batch.TokenTypeIds, new Shape(b, seq), DType.Float32);
-        using var mask = Tensor.From<int>(batch.AttentionMask, new Shape(b, seq), DType.Float32);
-        using var positions = Tensor.From<int>(Enumerable.Range(0, b * seq).Select(i => i % seq).ToArray(), new Shape(b, seq), DType.Float32);
+        var uci = ModelGen.Tests.Text.TextTestData.Sentences.Select(s => s.Text).Where((_, i) => i % 67 == 0).Take(43);
+        var sentences = Sentences.Concat(uci).ToArray();
+        Assert.That(sentences, Has.Length.EqualTo(48));
         model.Eval();
-        var actual = model.Run(ids, positions, types, mask).ToArray();
-        double maxDiff = 0;
-        int hidden = 384;
-        for (int i = 0; i < b * seq; i++)
+        double worstReal = 0, worstPadded = 0;
+        int padded = 0;
+        for (int start = 0; start < sentences.Length; start += 16)
         {
-            if (batch.AttentionMask[i] == 0) continue; // padded positions are not defined outputs
-            for (int c = 0; c < hidden; c++) maxDiff = Math.Max(maxDiff, Math.Abs(actual[i * hidden + c] - expected[i * hidden + c]));
+            var batch = tokenizer.EncodeBatch(sentences.Skip(start).Take(16).ToArray(), padding: Padding.Longest);
+            int b = batch.BatchSize, seq = batch.SequenceLength;
+            var (expected, _) = OnnxReference.Run(MiniLmTestFiles.OnnxPath, batch.InputIds.Select(i => (long)i).ToArray(),
+                batch.AttentionMask.Select(i => (long)i).ToArray(), batch.TokenTypeIds.Select(i => (long)i).ToArray(), b, seq);
+            using var ids = Tensor.From<int>(batch.InputIds, new Shape(b, seq), DType.Float32);
+            using var types = Tensor.From<int>(batch.TokenTypeIds, new Shape(b, seq), DType.Float32);
+            using var mask = Tensor.From<int>(batch.AttentionMask, new Shape(b, seq), DType.Float32);
+            using var positions = Tensor.From<int>(Enumerable.Range(0, b * seq).Select(i => i % seq).ToArray(), new Shape(b, seq), DType.Float32);
+            var actual = model.Run(ids, positions, types, mask).ToArray();
+            const int hidden = 384;
+            for (int i = 0; i < b * seq; i++)
+            {
+                bool pad = batch.AttentionMask[i] == 0;
+                if (pad) padded++;
+                for (int c = 0; c < hidden; c++)
+                {
+                    double d = Math.Abs(actual[i * hidden + c] - expected[i * hidden + c]);
+                    if (pad) worstPadded = Math.Max(worstPadded, d);
+                    else worstReal = Math.Max(worstReal, d);
+                }
+            }
         }
-        TestContext.Out.WriteLine($"max |ModelGen − ONNX Runtime| over {b} sentences × {seq} positions: {maxDiff:E2}");
-        Assert.That(maxDiff, Is.LessThanOrEqualTo(1e-4));
+        TestContext.Out.WriteLine($"max |ModelGen − ONNX Runtime| over {sentences.Length} sentences: {worstReal:E2} at real tokens, {worstPadded:E2} at {padded} padded positions");
+        Assert.That(padded, Is.GreaterThan(100), "the batches carry padding");
+        Assert.That(worstReal, Is.LessThanOrEqualTo(PublishedBound));
+        Assert.That(worstPadded, Is.LessThanOrEqualTo(PaddedBound));
     }
 
     [Test]
