@@ -7,7 +7,7 @@ using ModelGen.Transformers;
 // Measures the managed bytes that 100 training steps allocate on all threads (GC.GetTotalAllocatedBytes(precise: true)),
 // after warm-up, in a process of its own (a test host's threads allocate by themselves). Prints "allocated N bytes".
 //   [mlp] [BATCH]  the quickstart MLP with Adam (default batch 64)
-//   cnn            the FashionCnn architecture (conv–BatchNorm–ReLU–pool ×2, dropout) with AdamW, batch 64
+//   cnn            the FashionCnn sample's model (conv–BatchNorm–ReLU–pool ×2, dropout) with AdamW, batch 64
 //   bert           a BERT classifier fine-tuned through TextClassificationTask and the Trainer: dynamic padding,
 //                  token ids cached (tokenised once, in the first epoch), collation in the DataLoader's thread,
 //                  forward, loss, backward, gradient clipping, AdamW and the schedule
@@ -69,7 +69,7 @@ static long CnnSteps()
     for (int i = 0; i < data.Length; i++) data[i] = (float)rng.NextDouble();
     var labels = Enumerable.Range(0, batch).Select(i => i % 10).ToArray();
     using var x = Tensor.From(data, batch, 1, 28, 28);
-    using var model = new Cnn(Device.Cpu, seed: 1);
+    using var model = new FashionCnnSample.FashionCnn(Device.Cpu, seed: 1); // the sample's own model (linked)
     using var optimizer = new AdamW(model.Parameters, lr: 1e-3);
     return Measure(() =>
     {
@@ -154,26 +154,4 @@ public partial class Mlp
     [Layer] readonly Linear fc2 = new(512, 512);
     [Layer] readonly Linear fc3 = new(512, 10);
     Tensor Forward(Tensor x) => fc3.Apply(Relu(fc2.Apply(Relu(fc1.Apply(x)))));
-}
-
-/// <summary>The FashionCnn sample's architecture.</summary>
-[Model]
-public partial class Cnn
-{
-    [Layer] readonly Conv2d conv1 = new(1, 32, 3, padding: 1, bias: false);
-    [Layer] readonly BatchNorm2d bn1 = new(32);
-    [Layer] readonly MaxPool2d pool1 = new(2);
-    [Layer] readonly Conv2d conv2 = new(32, 64, 3, padding: 1, bias: false);
-    [Layer] readonly BatchNorm2d bn2 = new(64);
-    [Layer] readonly MaxPool2d pool2 = new(2);
-    [Layer] readonly Linear fc1 = new(64 * 7 * 7, 128);
-    [Layer] readonly Dropout drop = new(0.3);
-    [Layer] readonly Linear fc2 = new(128, 10);
-
-    Tensor Forward([Shape(1, 28, 28)] Tensor x)
-    {
-        var h = pool1.Apply(Relu(bn1.Apply(conv1.Apply(x))));
-        h = pool2.Apply(Relu(bn2.Apply(conv2.Apply(h))));
-        return fc2.Apply(drop.Apply(Relu(fc1.Apply(Flatten(h)))));
-    }
 }

@@ -34,8 +34,8 @@ public class AnalyzerPackageTests
         Assert.That(declaration, Is.GreaterThan(0));
         text = text.Substring(0, declaration) + "fc3 = new(300, 10)" + text.Substring(declaration + "fc3 = new(512, 10)".Length);
         File.WriteAllText(modelFile, text);
-        var (useLine, useColumn) = LineColumn(text, text.IndexOf("fc3.Apply(", StringComparison.Ordinal));
-        var (declLine, _) = LineColumn(text, declaration);
+        var (useLine, useColumn) = SampleCopy.LineColumn(text, text.IndexOf("fc3.Apply(", StringComparison.Ordinal));
+        var (declLine, _) = SampleCopy.LineColumn(text, declaration);
 
         var (failCode, failOut) = Repo.Run("dotnet", "build -c Release --no-restore", app, env);
         TestContext.Out.WriteLine(failOut);
@@ -44,16 +44,5 @@ public class AnalyzerPackageTests
         Assert.That(failOut, Does.Contain(expected), failOut);
         Assert.That(Regex.Matches(failOut, @"error MG\d{4}").Select(m => m.Value).Distinct(), Is.EqualTo(new[] { "error MG0001" }), "exactly the one mistake is reported");
         Directory.Delete(project.Work, recursive: true);
-    }
-
-    private static (int Line, int Column) LineColumn(string text, int index)
-    {
-        int line = 1, column = 1;
-        for (int i = 0; i < index; i++)
-        {
-            if (text[i] == '\n') { line++; column = 1; }
-            else column++;
-        }
-        return (line, column);
     }
 }
