@@ -596,6 +596,21 @@ public sealed class BertTokenizer
         return ids.ToArray();
     }
 
+    /// <summary>[CLS] ids [SEP] of one text, its word pieces truncated so that the whole fits in
+    /// <paramref name="maxLength"/> (HuggingFace's <c>tokenizer(text, truncation=True, max_length=…)["input_ids"]</c>),
+    /// without the token strings an <see cref="Encoding"/> carries: what the pipelines and the training task keep per text.</summary>
+    public int[] EncodeTruncatedIds(string text, int maxLength)
+    {
+        if (maxLength < 2) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "must leave room for [CLS] and [SEP]");
+        var ids = EncodeToIds(text);
+        int kept = Math.Min(ids.Length, maxLength - 2);
+        var row = new int[kept + 2];
+        row[0] = ClassifierTokenId;
+        ids.AsSpan(0, kept).CopyTo(row.AsSpan(1));
+        row[^1] = SeparatorTokenId;
+        return row;
+    }
+
     /// <summary>Encodes a text, or a pair of texts, as BERT's input (HuggingFace <c>tokenizer(text, pair, ...)</c>).</summary>
     /// <param name="text">The first (or only) sequence.</param>
     /// <param name="pair">The second sequence of a pair (question/context, premise/hypothesis), or null.</param>

@@ -66,15 +66,7 @@ public abstract class BatchingPipeline : IDisposable
         ArgumentNullException.ThrowIfNull(texts);
         var tokens = new int[texts.Count][];
         for (int i = 0; i < tokens.Length; i++)
-        {
-            var ids = Tokenizer.EncodeToIds(texts[i] ?? throw new ArgumentException($"texts[{i}] is null", nameof(texts)));
-            int kept = Math.Min(ids.Length, MaxLength - 2);
-            var row = new int[kept + 2];
-            row[0] = Tokenizer.ClassifierTokenId;
-            ids.AsSpan(0, kept).CopyTo(row.AsSpan(1));
-            row[^1] = Tokenizer.SeparatorTokenId;
-            tokens[i] = row;
-        }
+            tokens[i] = Tokenizer.EncodeTruncatedIds(texts[i] ?? throw new ArgumentException($"texts[{i}] is null", nameof(texts)), MaxLength);
         return tokens;
     }
 

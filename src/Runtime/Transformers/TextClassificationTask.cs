@@ -58,13 +58,7 @@ public sealed class TextClassificationTask<TExample> : ITrainingTask<TExample, T
     {
         var text = _text(example);
         if (_tokens.TryGetValue(text, out var row)) return row;
-        var ids = _tokenizer.EncodeToIds(text);
-        int kept = Math.Min(ids.Length, MaxLength - 2);
-        row = new int[kept + 2];
-        row[0] = _tokenizer.ClassifierTokenId;
-        ids.AsSpan(0, kept).CopyTo(row.AsSpan(1));
-        row[^1] = _tokenizer.SeparatorTokenId;
-        return _tokens.GetOrAdd(text, row);
+        return _tokens.GetOrAdd(text, _tokenizer.EncodeTruncatedIds(text, MaxLength));
     }
 
     /// <summary>Tokens of the example, [CLS] and [SEP] included (for <see cref="TrainingArguments.GroupByLength"/>).</summary>

@@ -347,4 +347,15 @@ public sealed class BertTokenizerTests
             Throws.TypeOf<ArgumentOutOfRangeException>());
         Assert.That(() => new Encoding([1, 2], [1], [0, 0], ["a", "b"]), Throws.ArgumentException);
     }
+
+    /// <summary>The ids the pipelines and the training task keep per text are exactly Encode's, truncated the same way.</summary>
+    [Test]
+    public void EncodeTruncatedIds_EqualsEncodesIds_AtEveryMaximumLength()
+    {
+        var tokenizer = TextTestData.Uncased;
+        foreach (var text in TextTestData.Sentences.Take(300).Select(s => s.Text).Append("").Append(string.Join(' ', TextTestData.Sentences.Take(40).Select(s => s.Text))))
+            foreach (int max in new[] { 2, 5, 16, 512 })
+                Assert.That(tokenizer.EncodeTruncatedIds(text, max), Is.EqualTo(tokenizer.Encode(text, maxLength: max).InputIds), $"'{text}' at {max}");
+        Assert.Throws<ArgumentOutOfRangeException>(() => tokenizer.EncodeTruncatedIds("a", 1));
+    }
 }
