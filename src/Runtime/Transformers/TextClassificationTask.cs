@@ -94,8 +94,7 @@ public sealed class TextClassificationTask<TExample> : ITrainingTask<TExample, T
         if (!_inputs.TryGetValue((count, seq), out var t))
         {
             var shape = new Shape(count, seq);
-            var positions = Enumerable.Range(0, count * seq).Select(i => (float)(i % seq)).ToArray();
-            t = (Tensor.Zeros(shape, Model.DType, Model.Device), Tensor.From<float>(positions, shape, Model.DType, Model.Device),
+            t = (Tensor.Zeros(shape, Model.DType, Model.Device), Tensor.From<float>(PositionIds(count, seq), shape, Model.DType, Model.Device),
                 Tensor.Zeros(shape, Model.DType, Model.Device), Tensor.Zeros(shape, Model.DType, Model.Device));
             _inputs[(count, seq)] = t;
         }
@@ -103,6 +102,14 @@ public sealed class TextClassificationTask<TExample> : ITrainingTask<TExample, T
         t.Types.CopyFrom<int>(batch.Types.AsSpan(0, count * seq));
         t.Mask.CopyFrom<int>(batch.Mask.AsSpan(0, count * seq));
         return t;
+    }
+
+    // not a lambda: its closure over seq would be allocated on every call, cache hit or not
+    private static float[] PositionIds(int count, int seq)
+    {
+        var positions = new float[count * seq];
+        for (int i = 0; i < positions.Length; i++) positions[i] = i % seq;
+        return positions;
     }
 
     public double Loss(TextBatch batch, int count)
