@@ -4,7 +4,6 @@ using Microsoft.ML.OnnxRuntime;
 using ModelGen;
 using ModelGen.Data;
 using ModelGen.Optim;
-using ModelGen.Text;
 using ModelGen.Transformers;
 
 // ModelGen's side of the side-by-side benchmarks (benchmarks/run.sh runs it interleaved with benchmarks/pytorch_workloads.py).

@@ -3,6 +3,7 @@ using FashionCnnSample;
 using FashionSamples;
 using ModelGen;
 using ModelGen.Data;
+using ModelGen.Plots;
 using ModelGen.Training;
 
 // Fashion-MNIST with a CNN: two conv–BatchNorm–ReLU–max-pool blocks and a linear head, trained by the Trainer (AdamW,
@@ -29,7 +30,7 @@ var imageShape = new Shape(1, 28, 28);
 using var model = new FashionCnn(dev, options.Seed);
 var trainArgs = options.TrainingArguments(epochs);
 var trainer = Trainer.ForClassification(model, trainArgs, Dataset.FromImageSet(train), Dataset.FromImageSet(test), FashionMnist.Features, 10,
-    x => x.Pixels, x => x.Label, [new EpochLinePrinter()], TextWriter.Null, exampleShape: imageShape);
+    x => x.Pixels, x => x.Label, [new EpochLinePrinter(), new TrainingPlotsCallback(output: TextWriter.Null)], TextWriter.Null, exampleShape: imageShape);
 trainer.Train();
 var weights = Path.Combine(options.Output, "model.safetensors");
 model.Save(weights);

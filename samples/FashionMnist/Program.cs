@@ -5,6 +5,7 @@ using FashionSamples;
 using ModelGen;
 using ModelGen.Data;
 using ModelGen.Optim;
+using ModelGen.Plots;
 using ModelGen.Training;
 
 // Fashion-MNIST: by default the Trainer (AdamW, cosine schedule, dropout, evaluation and checkpoints each epoch);
@@ -33,7 +34,7 @@ int WithTrainer()
     var args = options.TrainingArguments(epochs);
     var epochLine = new EpochLinePrinter();
     var trainer = Trainer.ForClassification(model, args, trainSet, testSet, FashionMnist.Features, 10,
-        x => x.Pixels, x => x.Label, [epochLine], TextWriter.Null);
+        x => x.Pixels, x => x.Label, [epochLine, new TrainingPlotsCallback(output: TextWriter.Null)], TextWriter.Null);
     var result = trainer.Train();
     var weights = Path.Combine(output, "model.safetensors");
     model.Save(weights);

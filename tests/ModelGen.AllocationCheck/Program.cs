@@ -1,6 +1,5 @@
 using ModelGen;
 using ModelGen.Optim;
-using ModelGen.Text;
 using ModelGen.Training;
 using ModelGen.Transformers;
 
@@ -96,7 +95,7 @@ static long BertTrainerSteps()
     var args = new TrainingArguments
     {
         OutputDir = Directory.CreateTempSubdirectory("modelgen-allocation").FullName, PerDeviceTrainBatchSize = 32, NumTrainEpochs = 3,
-        ProgressBar = false, Plots = false, EvaluationStrategy = IntervalStrategy.No, SaveStrategy = IntervalStrategy.No,
+        ProgressBar = false, EvaluationStrategy = IntervalStrategy.No, SaveStrategy = IntervalStrategy.No,
         LoggingStrategy = IntervalStrategy.No, LearningRate = 1e-4,
     };
     // 125 steps per epoch: the first epoch tokenises every text and meets every padded length; steps 150–250 lie

@@ -11,7 +11,7 @@ public class AnalyzerPackageTests
     [Test]
     public void FashionMnistSample_LastLayerWith300Inputs_FailsTheBuildWithMG0001()
     {
-        var project = FreshPackageProject.Create("modelgen-analyzers", "analyzers", "FashionMnist");
+        var project = FreshPackageProject.Create("modelgen-analyzers", "FashionMnist", "ModelGen", "ModelGen.Plots");
         string app = project.App;
         var env = project.Environment;
         // the sample's own files and the code the Fashion samples share (samples/Shared, linked by their projects)
@@ -23,7 +23,7 @@ public class AnalyzerPackageTests
         var (okCode, okOut) = Repo.Run("dotnet", "build -c Release", app, env);
         Assert.That(okCode, Is.EqualTo(0), okOut);
         Assert.That(okOut, Does.Not.Contain("MG0"), okOut);
-        var analyzers = Path.Combine(project.Packages, "modelgen", project.Version, "analyzers", "dotnet", "cs");
+        var analyzers = Path.Combine(FreshPackageProject.Packages, "modelgen", FreshPackageProject.Version, "analyzers", "dotnet", "cs");
         Assert.That(File.Exists(Path.Combine(analyzers, "ModelGen.Analyzers.dll")), Is.True, "the package ships the analyzers");
         Assert.That(File.Exists(Path.Combine(analyzers, "ModelGen.Analyzers.CodeFixes.dll")), Is.True, "and the code fixes");
 

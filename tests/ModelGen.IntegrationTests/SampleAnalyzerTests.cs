@@ -49,7 +49,10 @@ public class SampleAnalyzerTests
         {
             var text = File.ReadAllText(csproj);
             Assert.That(text, Does.Contain(@"<Import Project=""..\ModelGen.Samples.props"" />"), csproj);
-            Assert.That(text, Does.Not.Contain("<ProjectReference"), $"{csproj} references ModelGen only through the shared props");
+            // beside the shared props, a sample references only ModelGen's other packages (src/Runtime/ModelGen.*), as a
+            // user's project adds PackageReference lines for ModelGen.Transformers or ModelGen.Plots
+            foreach (Match reference in Regex.Matches(text, @"<ProjectReference Include=""([^""]*)"""))
+                Assert.That(reference.Groups[1].Value, Does.Match(@"^\.\.\\\.\.\\src\\Runtime\\ModelGen\.(Transformers|Text|Distributed|Plots)\\ModelGen\.\1\.csproj$"), csproj);
         }
     }
 }

@@ -77,7 +77,6 @@ var trainingArgs = new TrainingArguments
     SaveSteps = Math.Max(1, saveSteps),
     Seed = 7,
     ProgressBar = false,
-    Plots = false,
     Distributed = backend,
 };
 var trainer = Trainer.ForClassification(model, trainingArgs, examples, null, features, classes, e => e.Pixels, e => e.Label,

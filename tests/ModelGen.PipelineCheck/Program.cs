@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using ModelGen;
 using ModelGen.Data;
-using ModelGen.Text;
 using ModelGen.Transformers;
+using ModelGen.Text.Datasets;
 
 // The text-classification pipeline on many long texts, in a process of its own so that its peak working set can be
 // compared between input counts (PipelineBatchingTests):

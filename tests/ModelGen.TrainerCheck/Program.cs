@@ -52,7 +52,6 @@ var trainingArgs = new TrainingArguments
     SaveSteps = saveSteps,
     Seed = 7,
     ProgressBar = false,
-    Plots = false,
 };
 var trainer = Trainer.ForClassification(model, trainingArgs, train, eval, 12, 4, e => e.Pixels, e => e.Label, [new StepPrinter()], TextWriter.Null);
 trainer.Train(resume);

@@ -9,7 +9,7 @@ namespace ModelGen.Generators.Ops;
 
 // The convolutional ops (NCHW): Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BatchNorm2d and Dropout2d. Each rule
 // has its compile-time shape rule (rank MG0018, channels MG0019, windows that do not fit MG0020), its run-time guard
-// and the calls of its forward and backward routines (src/Runtime/Nn/ConvOps.cs).
+// and the calls of its forward and backward routines (src/Runtime/ModelGen.Runtime/Nn/ConvOps.cs).
 
 /// <summary>Shape-rule helpers shared by the convolutional ops.</summary>
 internal static class Nchw

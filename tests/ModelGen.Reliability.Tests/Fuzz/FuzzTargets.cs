@@ -3,7 +3,6 @@ using System.IO.Compression;
 using System.Text;
 using ModelGen.Data;
 using ModelGen.IO;
-using ModelGen.Text;
 using ModelGen.Transformers;
 using Encoding = System.Text.Encoding;
 

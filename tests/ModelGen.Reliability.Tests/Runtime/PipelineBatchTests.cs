@@ -1,4 +1,3 @@
-using ModelGen.Text;
 using ModelGen.Transformers;
 
 namespace ModelGen.Reliability.Tests.Runtime;

@@ -16,7 +16,7 @@ public sealed class ValidationTests
         try
         {
             using var model = new TinyMlp(Device.Cpu, seed: 1);
-            var args = new TrainingArguments { OutputDir = dir, PerDeviceTrainBatchSize = 8, MaxSteps = 3, ProgressBar = false, Plots = false, SaveStrategy = IntervalStrategy.No };
+            var args = new TrainingArguments { OutputDir = dir, PerDeviceTrainBatchSize = 8, MaxSteps = 3, ProgressBar = false, SaveStrategy = IntervalStrategy.No };
             // five features per example for a model whose first layer takes four
             var trainer = Trainer.ForClassification(model, args, TestData.Examples(32, 5, 3, seed: 2), null, 5, 3, e => e.Pixels, e => e.Label, output: TextWriter.Null);
             var e = Assert.Throws<ShapeMismatchException>(() => trainer.Train())!;

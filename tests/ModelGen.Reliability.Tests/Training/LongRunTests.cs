@@ -32,7 +32,7 @@ public sealed class LongRunTests
                 OutputDir = dir, LearningRate = 3e-3, PerDeviceTrainBatchSize = 16, PerDeviceEvalBatchSize = 32, MaxSteps = steps,
                 LoggingSteps = 100, EvaluationStrategy = IntervalStrategy.Steps, EvalSteps = evalSteps,
                 SaveStrategy = IntervalStrategy.Steps, SaveSteps = Math.Max(50, steps / 5), SaveTotalLimit = 2,
-                ProgressBar = false, Plots = false, CheckNonFiniteGradients = true,
+                ProgressBar = false, CheckNonFiniteGradients = true,
             };
             var trainer = Trainer.ForClassification(model, args, data, data.Take(64).ToList(), 12, 4, e => e.Pixels, e => e.Label, [probe], TextWriter.Null);
             var result = trainer.Train();

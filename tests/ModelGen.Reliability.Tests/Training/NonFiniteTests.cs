@@ -62,7 +62,7 @@ public sealed class NonFiniteTests
         args = args with
         {
             OutputDir = _dir, LearningRate = 1e-2, PerDeviceTrainBatchSize = 8, MaxSteps = 20, SaveSteps = 5, LoggingSteps = 1,
-            ProgressBar = false, Plots = false, WarmupSteps = 0,
+            ProgressBar = false, WarmupSteps = 0,
         };
         var output = new StringWriter();
         var trainer = new Trainer<LabeledImage, FeatureBatch>(task, args, TestData.Examples(96, 4, 3, seed: 1), null, null, callbacks, output);

@@ -1,12 +1,11 @@
 using ModelGen.Data;
-using ModelGen.Distributed;
 using ModelGen.Tests.Graphs;
 using ModelGen.Training;
 
 namespace ModelGen.Tests.Training;
 
-/// <summary>The Trainer's data-parallel hooks with a recording backend (no MPI): what a rank other than 0 does, and the
-/// MPI backend's watchdog. The MPI runs themselves are in ModelGen.IntegrationTests/MpiTests.cs.</summary>
+/// <summary>The Trainer's data-parallel hooks with a recording backend (no MPI): what a rank other than 0 does,. The MPI
+/// backend is tested in ModelGen.Distributed.Tests, the MPI runs themselves in ModelGen.IntegrationTests/MpiTests.cs.</summary>
 [NonParallelizable]
 public class DistributedTests
 {
@@ -48,7 +47,7 @@ public class DistributedTests
 
     private static TrainingArguments Args(string dir, IDistributedBackend backend) => new()
     {
-        OutputDir = dir, LearningRate = 0.05, PerDeviceTrainBatchSize = 8, MaxSteps = 6, ProgressBar = false, Plots = false,
+        OutputDir = dir, LearningRate = 0.05, PerDeviceTrainBatchSize = 8, MaxSteps = 6, ProgressBar = false,
         LoggingSteps = 3, SaveStrategy = IntervalStrategy.Steps, SaveSteps = 4, Distributed = backend,
     };
 
@@ -93,24 +92,5 @@ public class DistributedTests
         Assert.That(backend.Calls.Last(), Does.StartWith("abort InvalidOperationException at step 3: boom"));
         Assert.That(model.Seed, Is.EqualTo(1));
         Directory.Delete(dir, true);
-    }
-
-    [Test]
-    public void Watchdog_FiresWithTheStep_OnlyWhenACollectiveOutlivesItsTimeout()
-    {
-        var fired = new List<(Collective, long, TimeSpan)>();
-        using var watchdog = new CollectiveWatchdog((what, step, timeout) => { lock (fired) fired.Add((what, step, timeout)); });
-        for (int i = 0; i < 100; i++)
-        {
-            watchdog.Arm(Collective.Gradients, i, TimeSpan.FromMilliseconds(200));
-            watchdog.Disarm();
-        }
-        Thread.Sleep(400);
-        lock (fired) Assert.That(fired, Is.Empty);
-
-        watchdog.Arm(Collective.Gradients, 7, TimeSpan.FromMilliseconds(150));
-        Thread.Sleep(1000);
-        lock (fired) Assert.That(fired, Is.EqualTo(new[] { (Collective.Gradients, 7L, TimeSpan.FromMilliseconds(150)) }));
-        Assert.That(MpiBackend.Describe(Collective.Gradients, 7), Is.EqualTo("the gradient all-reduce of step 7"));
     }
 }
