@@ -205,7 +205,15 @@ public sealed class UsageDiagnosticTests
         }
         """,
         Verify.Diagnostic(Descriptors.UnsupportedConstruct).WithLocation(0)
-            .WithArguments("M.Forward cannot be compiled by ModelGen: 'Helper(...)' is not a ModelGen function: use Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Sum, Mean, Flatten or MseLoss"));
+            .WithArguments($"M.Forward cannot be compiled by ModelGen: 'Helper(...)' is not a ModelGen function: use {ModelGen.Generators.Graph.GraphBuilder.KnownFunctions}"));
+
+    [Test]
+    public void KnownFunctions_ListTheBuiltInsThenEveryRegisteredFunction()
+    {
+        Assert.That(ModelGen.Generators.Graph.GraphBuilder.KnownFunctions, Does.StartWith("Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Sum, Mean, Flatten").And.EndWith(" or MseLoss"));
+        foreach (var name in ModelGen.Generators.Ops.FunctionRule.All.Keys)
+            Assert.That(ModelGen.Generators.Graph.GraphBuilder.KnownFunctions, Does.Contain($", {name}"), name);
+    }
 
     [Test]
     public Task ReferenceTypeLocal() => Verify.Analyze("""
@@ -221,7 +229,7 @@ public sealed class UsageDiagnosticTests
         }
         """,
         Verify.Diagnostic(Descriptors.UnsupportedConstruct).WithLocation(0)
-            .WithArguments("M.Forward cannot be compiled by ModelGen: 'new double[] { 1, 2 }' is not supported in Forward: use layers' Apply, the DSL functions (Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Sum, Mean, Flatten, MseLoss), +, -, * or / by a number, and Reshape"));
+            .WithArguments($"M.Forward cannot be compiled by ModelGen: 'new double[] {{ 1, 2 }}' is not supported in Forward: use layers' Apply, the DSL functions ({ModelGen.Generators.Graph.GraphBuilder.KnownFunctions}), +, -, * or / by a number, and Reshape"));
 
     [Test]
     public Task ForeachOverSomethingElse() => Verify.Analyze("""

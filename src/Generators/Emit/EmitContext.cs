@@ -28,13 +28,13 @@ public sealed class EmitContext
     public string Grad(int id) => $"p.g{id}";
 
     /// <summary>True when the node's value comes from outside this plan (an argument or a nested model's output).</summary>
-    public bool IsExternal(int id) => OpRule.For(_graph[id].Kind).IsExternal;
+    public bool IsExternal(int id) => OpRule.For(_graph[id]).IsExternal;
 
     /// <summary>Follows views of plan-owned values to the value whose gradient memory they share.</summary>
     public int GradOwner(int id)
     {
         var n = _graph[id];
-        while (OpRule.For(n.Kind).IsView && !IsExternal(n.Inputs[0])) n = _graph[n.Inputs[0]];
+        while (OpRule.For(n).IsView && !IsExternal(n.Inputs[0])) n = _graph[n.Inputs[0]];
         return n.Id;
     }
 

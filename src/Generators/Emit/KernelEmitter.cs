@@ -23,7 +23,7 @@ public static class KernelEmitter
     {
         var names = new Dictionary<int, string>();
         foreach (var e in step.Externals) names[e] = graph[e].Kind == OpKind.Input ? graph[e].Layer : "v" + e;
-        foreach (var m in step.Members) names[m.Id] = OpRule.For(m.Kind).Describe(m, m.Inputs.Select(i => names[i]).ToList());
+        foreach (var m in step.Members) names[m.Id] = OpRule.For(m).Describe(m, m.Inputs.Select(i => names[i]).ToList());
         return names[step.Output.Id];
     }
 
@@ -52,7 +52,7 @@ public static class KernelEmitter
         for (int i = 0; i < step.Externals.Count; i++) names[step.Externals[i]] = "x" + i;
         foreach (var m in step.Members)
         {
-            w.Line($"float t{m.Id} = {ToGpu(OpRule.For(m.Kind).Forward(m.Inputs.Select(x => names[x]).ToList(), m))};");
+            w.Line($"float t{m.Id} = {ToGpu(OpRule.For(m).Forward(m.Inputs.Select(x => names[x]).ToList(), m))};");
             names[m.Id] = "t" + m.Id;
         }
         w.Line($"y[i] = t{step.Output.Id};");
@@ -80,7 +80,7 @@ public static class KernelEmitter
         for (int i = 0; i < k; i++) names[step.Externals[i]] = "x" + i;
         foreach (var m in step.Members)
         {
-            w.Line($"float t{m.Id} = {ToGpu(OpRule.For(m.Kind).Forward(m.Inputs.Select(x => names[x]).ToList(), m))};");
+            w.Line($"float t{m.Id} = {ToGpu(OpRule.For(m).Forward(m.Inputs.Select(x => names[x]).ToList(), m))};");
             names[m.Id] = "t" + m.Id;
         }
         var adjoint = new Dictionary<int, string> { [step.Output.Id] = "d" + step.Output.Id };
@@ -89,7 +89,7 @@ public static class KernelEmitter
         foreach (var m in Enumerable.Reverse(step.Members))
         {
             if (!adjoint.TryGetValue(m.Id, out var g)) continue;
-            foreach (var (input, contribution) in OpRule.For(m.Kind).Backward(g, m.Inputs.Select(x => names[x]).ToList(), names[m.Id], m))
+            foreach (var (input, contribution) in OpRule.For(m).Backward(g, m.Inputs.Select(x => names[x]).ToList(), names[m.Id], m))
             {
                 int target = m.Inputs[input];
                 var v = $"a{counter++}";
@@ -122,7 +122,7 @@ public static class KernelEmitter
         for (int i = 0; i < step.Externals.Count; i++) names[step.Externals[i]] = "x" + i;
         foreach (var m in step.Members)
         {
-            var expr = OpRule.For(m.Kind).Forward(m.Inputs.Select(x => names[x]).ToList(), m);
+            var expr = OpRule.For(m).Forward(m.Inputs.Select(x => names[x]).ToList(), m);
             names[m.Id] = "t" + m.Id;
             w.Line($"{decl} t{m.Id} = {expr};");
         }
@@ -199,7 +199,7 @@ public static class KernelEmitter
             {
                 if (!adjoint.TryGetValue(m.Id, out var g)) continue;
                 var inputs = m.Inputs.Select(x => names[x]).ToList();
-                foreach (var (input, contribution) in OpRule.For(m.Kind).Backward(g, inputs, names[m.Id], m))
+                foreach (var (input, contribution) in OpRule.For(m).Backward(g, inputs, names[m.Id], m))
                 {
                     int target = m.Inputs[input];
                     var v = $"a{counter++}";

@@ -130,11 +130,11 @@ public static class ModelEmitter
         w.Line($"public readonly {S}[] InputShapes;");
         foreach (var n in graph.Nodes)
         {
-            var rule = OpRule.For(n.Kind);
+            var rule = OpRule.For(n);
             w.Line($"public {T} v{n.Id} = null!;{(n.Kind == OpKind.Input ? $" // {n.Layer}" : "")}");
             if (n.Kind != OpKind.Input) w.Line($"public {T} g{n.Id} = null!;");
             foreach (var extra in rule.PlanTensors(n)) w.Line($"public {T} {extra.Name} = null!;");
-            if (rule.IsView && OpRule.For(graph[n.Inputs[0]].Kind).IsExternal)
+            if (rule.IsView && OpRule.For(graph[n.Inputs[0]]).IsExternal)
             {
                 w.Line($"public {S} s{n.Id} = null!;");
                 w.Line($"public {T}? cs{n.Id}, cv{n.Id};");
@@ -174,10 +174,10 @@ public static class ModelEmitter
         foreach (var n in graph.Nodes)
         {
             if (n.Kind == OpKind.Input) continue;
-            var rule = OpRule.For(n.Kind);
+            var rule = OpRule.For(n);
             if (rule.IsView)
             {
-                bool externalSource = OpRule.For(graph[n.Inputs[0]].Kind).IsExternal;
+                bool externalSource = OpRule.For(graph[n.Inputs[0]]).IsExternal;
                 if (externalSource)
                 {
                     w.Line($"p.s{n.Id} = s{n.Id};");
@@ -243,7 +243,7 @@ public static class ModelEmitter
         foreach (var n in graph.Nodes)
         {
             var shapes = n.Inputs.Select(i => "s" + i).ToList();
-            var expr = n.Kind == OpKind.Input ? n.Layer : OpRule.For(n.Kind).RuntimeShape(n, shapes, ctx);
+            var expr = n.Kind == OpKind.Input ? n.Layer : OpRule.For(n).RuntimeShape(n, shapes, ctx);
             w.Line($"var s{n.Id} = {expr};");
             if (n.Kind == OpKind.Input && n.Dims.Length > 0) // [Shape(...)]: the declared example shape
                 w.Line($"global::ModelGen.Ops.CheckExampleShape(s{n.Id}, new int[] {{ {string.Join(", ", n.Dims)} }}, \"{n.Layer}\");");
@@ -380,7 +380,7 @@ public static class ModelEmitter
                     break;
                 case SingleStep ss:
                     {
-                        var rule = OpRule.For(ss.Node.Kind);
+                        var rule = OpRule.For(ss.Node);
                         if (rule.IsView && !ctx.IsExternal(ss.Node.Inputs[0])) w.Line($"// v{ss.Node.Id} = {rule.Describe(ss.Node, InputNames(graph, ss.Node))}: a view, no work");
                         else
                         {
@@ -451,7 +451,7 @@ public static class ModelEmitter
                     }
                 case SingleStep ss:
                     {
-                        var rule = OpRule.For(ss.Node.Kind);
+                        var rule = OpRule.For(ss.Node);
                         if (rule.IsView && !ctx.IsExternal(ss.Node.Inputs[0]))
                         {
                             w.Line($"// v{outId} is a view: its gradient already is its input's");

@@ -49,7 +49,7 @@ public static class Fuser
         var absorbed = new HashSet<int>();
         foreach (var n in nodes)
         {
-            if (OpRule.For(n.Kind).EpilogueActivation is null) continue;
+            if (OpRule.For(n).EpilogueActivation is null) continue;
             var input = nodes[n.Inputs[0]];
             if (input.Kind is OpKind.Linear or OpKind.Conv2d && input.Consumers.Count == 1 && input.Id != graph.Output && !fusedIntoLinear.ContainsKey(input.Id))
             {
@@ -99,5 +99,5 @@ public static class Fuser
         return steps;
     }
 
-    private static bool IsElementwise(Node n, HashSet<int> absorbed) => OpRule.For(n.Kind).IsElementwise && !absorbed.Contains(n.Id);
+    private static bool IsElementwise(Node n, HashSet<int> absorbed) => OpRule.For(n).IsElementwise && !absorbed.Contains(n.Id);
 }

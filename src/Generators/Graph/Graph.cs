@@ -36,6 +36,10 @@ public enum OpKind
     AdaptiveAvgPool2d,
     BatchNorm2d,
     Dropout2d,
+
+    /// <summary>An op called as a function by name and registered by its rule's own file (<see cref="Ops.FunctionRule"/>);
+    /// the node's <see cref="Node.Function"/> names it.</summary>
+    Function,
 }
 
 /// <summary>One SSA value of the forward graph: the op that makes it, its inputs and attributes.</summary>
@@ -51,6 +55,9 @@ public sealed class Node
     public int Id { get; }
     public OpKind Kind { get; }
     public IReadOnlyList<int> Inputs { get; }
+
+    /// <summary>A <see cref="OpKind.Function"/> node: the function's name (its rule's <see cref="Ops.FunctionRule.Name"/>).</summary>
+    public string Function { get; set; } = "";
 
     /// <summary>The [Layer] field the op uses (Linear, Dropout, nested models, block lists).</summary>
     public string Layer { get; set; } = "";

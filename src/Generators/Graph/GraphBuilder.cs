@@ -11,6 +11,12 @@ namespace ModelGen.Generators.Graph;
 /// explains the problem).</summary>
 public static class GraphBuilder
 {
+    /// <summary>The functions a Forward can call, as error messages list them: the built-in ones, then every registered
+    /// <see cref="FunctionRule"/> in name order.</summary>
+    public static string KnownFunctions { get; } = string.Join(", ",
+        new[] { "Relu", "Tanh", "Sigmoid", "Gelu", "Softmax", "LogSoftmax", "Sum", "Mean", "Flatten" }
+            .Concat(FunctionRule.All.Keys.OrderBy(k => k, System.StringComparer.Ordinal))) + " or MseLoss";
+
     public static ModelGraph Build(ModelSpec spec)
     {
         var graph = new ModelGraph();
@@ -141,7 +147,7 @@ public static class GraphBuilder
                     _g.Error($"the number {e.Name} is used where a tensor is expected", e);
                     return null;
                 default:
-                    _g.Error($"'{e.Name}' is not supported in Forward: use layers' Apply, the DSL functions (Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Sum, Mean, Flatten, MseLoss), +, -, * or / by a number, and Reshape", e);
+                    _g.Error($"'{e.Name}' is not supported in Forward: use layers' Apply, the DSL functions ({GraphBuilder.KnownFunctions}), +, -, * or / by a number, and Reshape", e);
                     return null;
             }
         }
@@ -279,7 +285,16 @@ public static class GraphBuilder
                         return n.Id;
                     }
                 default:
-                    _g.Error($"'{e.Name}(...)' is not a ModelGen function: use Relu, Tanh, Sigmoid, Gelu, Softmax, LogSoftmax, Sum, Mean, Flatten or MseLoss", e);
+                    if (FunctionRule.Find(e.Name) is { } function)
+                    {
+                        if (Lower(positional[0]) is not int x) return null;
+                        var n = _g.Add(OpKind.Function, x);
+                        n.Function = function.Name;
+                        n.Origin = e;
+                        n.Shape = _g[x].Shape;
+                        return n.Id;
+                    }
+                    _g.Error($"'{e.Name}(...)' is not a ModelGen function: use {GraphBuilder.KnownFunctions}", e);
                     return null;
             }
         }

@@ -186,7 +186,7 @@ public sealed class ShapeContext
                 var ins = node.Inputs.Select(i => _shapes.TryGetValue(i, out var s) ? s : Unifier.NewShape()).ToList();
                 try
                 {
-                    shape = OpRule.For(node.Kind).InferShape(this, node, ins);
+                    shape = OpRule.For(node).InferShape(this, node, ins);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -98,6 +98,12 @@ public abstract class OpRule
     };
 
     public static OpRule For(OpKind kind) => Rules[kind];
+
+    /// <summary>The rule of a node: by its kind, or for a <see cref="OpKind.Function"/> by its function's name.</summary>
+    public static OpRule For(Node node)
+        => node.Kind == OpKind.Function
+            ? FunctionRule.Find(node.Function) ?? throw new InvalidOperationException($"no function rule named '{node.Function}'")
+            : Rules[node.Kind];
 }
 
 /// <summary>A Forward parameter.</summary>

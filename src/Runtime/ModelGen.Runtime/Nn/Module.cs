@@ -8,7 +8,7 @@ namespace ModelGen;
 /// device, dtype and seed, the parameter list, train/eval mode, ZeroGrad, Save/Load and deterministic Dispose. The static
 /// functions (Relu, Softmax, ...) are the DSL a Forward method is written in; the generator compiles them.
 /// </summary>
-public abstract class Module : ILayer, IDisposable
+public abstract partial class Module : ILayer, IDisposable
 {
     private List<Parameter>? _parameters;
     private List<Parameter> _buffers = [];

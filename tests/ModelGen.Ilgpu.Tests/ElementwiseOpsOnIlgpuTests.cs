@@ -1,0 +1,58 @@
+using ModelGen.Tests.Ops;
+
+namespace ModelGen.Ilgpu.Tests;
+
+/// <summary>Every element-wise function op with a contract in ModelGen.Runtime.Tests (found by reflection, so a new op
+/// cannot be left out) runs its generated ILGPU kernels on ILGPU's CPU accelerator and agrees with the CPU engine,
+/// forward and backward, to ‖a − b‖/‖b‖ ≤ 1e-5 at sizes that are not multiples of a warp.</summary>
+public class ElementwiseOpsOnIlgpuTests
+{
+    private static readonly Device Gpu = Device.Parse("ilgpu-cpu");
+
+    public static IEnumerable<TestCaseData> Contracts()
+        => typeof(ElementwiseOpContract).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(ElementwiseOpContract)) && !t.IsAbstract)
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
+            .Select(t => new TestCaseData(t).SetName($"{t.Name}_AgreesOnIlgpu"));
+
+    [Test]
+    public void TheContractsAreFound() => Assert.That(Contracts(), Is.Not.Empty);
+
+    private static (float[] Y, float[] Dx) Run(ElementwiseOpContract contract, Device device, float[] x, float[] gy, Shape shape)
+    {
+        using var model = contract.Create(device, DType.Float32);
+        using var input = Tensor.From<float>(x, shape, DType.Float32, device);
+        input.RequiresGrad = true;
+        var y = ((IModel)model).Run(input).ToArray();
+        using var gradOutput = Tensor.From<float>(gy, shape, DType.Float32, device);
+        ((dynamic)model).Backward(gradOutput);
+        return (y, input.Grad!.ToArray());
+    }
+
+    private static double RelativeError(float[] a, float[] b)
+    {
+        double diff = 0, norm = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            diff += (double)(a[i] - b[i]) * (a[i] - b[i]);
+            norm += (double)b[i] * b[i];
+        }
+        return norm == 0 ? Math.Sqrt(diff) : Math.Sqrt(diff / norm);
+    }
+
+    [TestCaseSource(nameof(Contracts))]
+    public void AgreesWithTheCpuEngine(Type contractType)
+    {
+        var contract = (ElementwiseOpContract)Activator.CreateInstance(contractType)!;
+        var rng = new Random(3);
+        foreach (var shape in new[] { new Shape(3, 17), new Shape(2, 257) })
+        {
+            var x = Enumerable.Range(0, shape.Count).Select(_ => (float)(rng.NextDouble() * 12 - 6)).ToArray();
+            var gy = Enumerable.Range(0, shape.Count).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            var cpu = Run(contract, Device.Cpu, x, gy, shape);
+            var gpu = Run(contract, Gpu, x, gy, shape);
+            Assert.That(RelativeError(gpu.Y, cpu.Y), Is.LessThanOrEqualTo(1e-5), $"{contractType.Name} forward {shape}");
+            Assert.That(RelativeError(gpu.Dx, cpu.Dx), Is.LessThanOrEqualTo(1e-5), $"{contractType.Name} backward {shape}");
+        }
+    }
+}
