@@ -19,7 +19,7 @@ public abstract partial class Module
 public static partial class Ops
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static T Softplus<T>(T x) where T : IFloatingPointIeee754<T> => T.Max(x, T.Zero) + T.LogP1(T.Exp(-T.Abs(x)));
+    public static T Softplus<T>(T x) where T : IFloatingPointIeee754<T> => T.Max(x, T.Zero) + Log1p(T.Exp(-T.Abs(x)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T SoftplusGrad<T>(T x, T g) where T : IFloatingPointIeee754<T> => g * VMath.Sigmoid(x);
@@ -58,6 +58,13 @@ public static partial class Ops
         var w = Vector512<T>.One + u;
         var log = typeof(T) == typeof(float) ? Vector512.Log(w.As<T, float>()).As<float, T>() : Vector512.Log(w.As<T, double>()).As<double, T>();
         return Vector512.ConditionalSelect(Vector512.Equals(w, Vector512<T>.One), u, log * u / (w - Vector512<T>.One));
+    }
+
+    // not T.LogP1: .NET computes it as log(u + 1), which loses u's digits exactly where this is needed
+    private static T Log1p<T>(T u) where T : IFloatingPointIeee754<T>
+    {
+        var w = T.One + u;
+        return w == T.One ? u : T.Log(w) * u / (w - T.One);
     }
 
     private static float Log1p(float u)
