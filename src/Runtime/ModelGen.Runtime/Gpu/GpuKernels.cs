@@ -1,6 +1,5 @@
 using ILGPU;
 using ILGPU.Runtime;
-using ModelGen.Cpu;
 
 namespace ModelGen.Gpu;
 
@@ -41,7 +40,8 @@ public struct GemmArgs
     public int M, N, K, Lda, Ldb, Ldc, TransA, TransB, Accumulate, Tile;
 }
 
-/// <summary>The ILGPU engine's kernels (static methods on value types only, so ILGPU compiles them).</summary>
+/// <summary>The ILGPU engine's shared kernels (static methods on value types only, so ILGPU compiles them); an op's own
+/// kernels live in its <c>Ops/&lt;Op&gt;.cs</c>.</summary>
 internal static class GpuKernels
 {
     public const int Tile = 16;
@@ -94,96 +94,6 @@ internal static class GpuKernels
             sum += g;
         }
         if (hasBias != 0) db[c] += sum;
-    }
-
-    /// <summary>One thread per row: softmax (log = 0) or log-softmax (log = 1).</summary>
-    public static void Softmax(Index1D r, ArrayView<float> x, ArrayView<float> y, int cols, int log)
-    {
-        int o = r * cols;
-        float max = float.NegativeInfinity;
-        for (int c = 0; c < cols; c++) max = MathF.Max(max, x[o + c]);
-        float sum = 0f;
-        for (int c = 0; c < cols; c++) sum += MathF.Exp(x[o + c] - max);
-        float logSum = max + MathF.Log(sum);
-        for (int c = 0; c < cols; c++) y[o + c] = log != 0 ? x[o + c] - logSum : MathF.Exp(x[o + c] - logSum);
-    }
-
-    public static void SoftmaxBackward(Index1D r, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int cols, int log, int accumulate)
-    {
-        int o = r * cols;
-        float s = 0f;
-        for (int c = 0; c < cols; c++) s += log != 0 ? dy[o + c] : dy[o + c] * y[o + c];
-        for (int c = 0; c < cols; c++)
-        {
-            float v = log != 0 ? dy[o + c] - MathF.Exp(y[o + c]) * s : y[o + c] * (dy[o + c] - s);
-            dx[o + c] = accumulate != 0 ? dx[o + c] + v : v;
-        }
-    }
-
-    /// <summary>One thread per row: probabilities and −log p[label].</summary>
-    public static void SoftmaxCrossEntropy(Index1D r, ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> probs, ArrayView<float> rowLoss, int cols)
-    {
-        int o = r * cols;
-        float max = float.NegativeInfinity;
-        for (int c = 0; c < cols; c++) max = MathF.Max(max, logits[o + c]);
-        float sum = 0f;
-        for (int c = 0; c < cols; c++) sum += MathF.Exp(logits[o + c] - max);
-        for (int c = 0; c < cols; c++) probs[o + c] = MathF.Exp(logits[o + c] - max) / sum;
-        rowLoss[r] = MathF.Log(sum) - (logits[o + labels[r]] - max);
-    }
-
-    public static void SoftmaxCrossEntropyBackward(Index1D i, ArrayView<float> probs, ArrayView<int> labels, ArrayView<float> dlogits, int cols, float scale, int accumulate)
-    {
-        int r = i / cols, c = i - r * cols;
-        float v = (c == labels[r] ? probs[i] - 1f : probs[i]) * scale;
-        dlogits[i] = accumulate != 0 ? dlogits[i] + v : v;
-    }
-
-    /// <summary>A single thread sums (scale 1 or 1/n); the reductions here are small (losses).</summary>
-    public static void Sum(Index1D i, ArrayView<float> x, ArrayView<float> y, int n, float scale)
-    {
-        double s = 0;
-        for (int k = 0; k < n; k++) s += x[k];
-        y[0] = (float)(s * scale);
-    }
-
-    public static void SumBackward(Index1D i, ArrayView<float> dy, ArrayView<float> dx, float scale, int accumulate)
-        => dx[i] = accumulate != 0 ? dx[i] + dy[0] * scale : dy[0] * scale;
-
-    public static void Mse(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, int n)
-    {
-        double s = 0;
-        for (int k = 0; k < n; k++)
-        {
-            double d = a[k] - b[k];
-            s += d * d;
-        }
-        y[0] = (float)(s / n);
-    }
-
-    public static void MseBackward(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> dy, ArrayView<float> da, ArrayView<float> db,
-        float twoOverN, int flags)
-    {
-        float g = (a[i] - b[i]) * dy[0] * twoOverN;
-        if ((flags & 1) != 0) da[i] = (flags & 2) != 0 ? da[i] + g : g;
-        if ((flags & 4) != 0) db[i] = (flags & 8) != 0 ? db[i] - g : -g;
-    }
-
-    public static void Dropout(Index1D i, ArrayView<float> x, ArrayView<float> mask, ArrayView<float> y, float p, float keep, ulong key)
-    {
-        double u = Rng.Uniform(key, (ulong)(int)i);
-        float m = u >= p ? keep : 0f;
-        mask[i] = m;
-        y[i] = x[i] * m;
-    }
-
-    public static void Multiply(Index1D i, ArrayView<float> dy, ArrayView<float> mask, ArrayView<float> dx, int accumulate)
-        => dx[i] = accumulate != 0 ? dx[i] + dy[i] * mask[i] : dy[i] * mask[i];
-
-    public static void CopyWithOnes(Index1D i, ArrayView<float> x, ArrayView<float> mask, ArrayView<float> y)
-    {
-        y[i] = x[i];
-        mask[i] = 1f;
     }
 
     public static void Sgd(Index1D i, ArrayView<float> p, ArrayView<float> grad, ArrayView<float> buf, float lr, float wd, float mu, float damp, int first, int nesterov, int momentum)
