@@ -29,17 +29,6 @@ public class ElementwiseOpsOnIlgpuTests
         return (y, input.Grad!.ToArray());
     }
 
-    private static double RelativeError(float[] a, float[] b)
-    {
-        double diff = 0, norm = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            diff += (double)(a[i] - b[i]) * (a[i] - b[i]);
-            norm += (double)b[i] * b[i];
-        }
-        return norm == 0 ? Math.Sqrt(diff) : Math.Sqrt(diff / norm);
-    }
-
     [TestCaseSource(nameof(Contracts))]
     public void AgreesWithTheCpuEngine(Type contractType)
     {
@@ -51,8 +40,8 @@ public class ElementwiseOpsOnIlgpuTests
             var gy = Enumerable.Range(0, shape.Count).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
             var cpu = Run(contract, Device.Cpu, x, gy, shape);
             var gpu = Run(contract, Gpu, x, gy, shape);
-            Assert.That(RelativeError(gpu.Y, cpu.Y), Is.LessThanOrEqualTo(1e-5), $"{contractType.Name} forward {shape}");
-            Assert.That(RelativeError(gpu.Dx, cpu.Dx), Is.LessThanOrEqualTo(1e-5), $"{contractType.Name} backward {shape}");
+            Assert.That(EngineEquivalenceTests.RelativeError(gpu.Y, cpu.Y), Is.LessThanOrEqualTo(1e-5), $"{contractType.Name} forward {shape}");
+            Assert.That(EngineEquivalenceTests.RelativeError(gpu.Dx, cpu.Dx), Is.LessThanOrEqualTo(1e-5), $"{contractType.Name} backward {shape}");
         }
     }
 }
