@@ -46,6 +46,7 @@ public static class KernelEmitter
     {
         var inputs = string.Concat(Enumerable.Range(0, step.Externals.Count).Select(i => $", {View} in{i}"));
         w.Line($"/// <summary>ILGPU form of kernel {step.Index} (one thread per element).</summary>");
+        w.Line("[global::ModelGen.Gpu.GpuKernel]");
         w.Open($"internal static void Elementwise{step.Index}ForwardGpu(global::ILGPU.Index1D i, {View} y{inputs})");
         for (int i = 0; i < step.Externals.Count; i++) w.Line($"float x{i} = in{i}[i];");
         var names = new Dictionary<int, string>();
@@ -74,6 +75,7 @@ public static class KernelEmitter
         var k = step.Externals.Count;
         var parameters = string.Concat(Enumerable.Range(0, k).Select(i => $", {View} in{i}, {View} gr{i}, int flags{i}"));
         w.Line($"/// <summary>ILGPU form of the backward of kernel {step.Index}; flags: 1 = write the gradient, 2 = add to it.</summary>");
+        w.Line("[global::ModelGen.Gpu.GpuKernel]");
         w.Open($"internal static void Elementwise{step.Index}BackwardGpu(global::ILGPU.Index1D i, {View} dy{parameters})");
         for (int i = 0; i < k; i++) w.Line($"float x{i} = in{i}[i];");
         var names = new Dictionary<int, string>();

@@ -132,6 +132,7 @@ namespace Samples.Residual
         }
 
         /// <summary>ILGPU form of kernel 0 (one thread per element).</summary>
+        [global::ModelGen.Gpu.GpuKernel]
         internal static void Elementwise0ForwardGpu(global::ILGPU.Index1D i, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> in0, global::ILGPU.ArrayView<float> in1)
         {
             float x0 = in0[i];
@@ -151,6 +152,7 @@ namespace Samples.Residual
         }
 
         /// <summary>ILGPU form of the backward of kernel 0; flags: 1 = write the gradient, 2 = add to it.</summary>
+        [global::ModelGen.Gpu.GpuKernel]
         internal static void Elementwise0BackwardGpu(global::ILGPU.Index1D i, global::ILGPU.ArrayView<float> dy, global::ILGPU.ArrayView<float> in0, global::ILGPU.ArrayView<float> gr0, int flags0, global::ILGPU.ArrayView<float> in1, global::ILGPU.ArrayView<float> gr1, int flags1)
         {
             float x0 = in0[i];

@@ -6,22 +6,25 @@ namespace ModelGen.Gpu;
 /// <summary>An epilogue of the ILGPU GEMM: what happens to each finished accumulator (bias, activation).</summary>
 public interface IGpuEpilogue
 {
-    float Apply(float acc, int col);
+    float Apply(float acc, int row, int col);
 }
 
-/// <summary>act(acc + bias[col]) with the activation chosen by type: GpuActivation codes 0–3.</summary>
+/// <summary>act(acc + bias[col]) (a Linear's bias, per output feature) or act(acc + bias[row]) (a convolution's, per
+/// output channel), with the activation chosen by type: GpuActivation codes 0–3.</summary>
 public readonly struct GpuBiasEpilogue<TAct> : IGpuEpilogue where TAct : struct, IGpuActivation
 {
     public readonly ArrayView<float> Bias;
     public readonly int HasBias;
+    public readonly int PerRow;
 
-    public GpuBiasEpilogue(ArrayView<float> bias, bool hasBias)
+    public GpuBiasEpilogue(ArrayView<float> bias, bool hasBias, bool perRow = false)
     {
         Bias = bias;
         HasBias = hasBias ? 1 : 0;
+        PerRow = perRow ? 1 : 0;
     }
 
-    public float Apply(float acc, int col) => default(TAct).Apply(HasBias != 0 ? acc + Bias[col] : acc);
+    public float Apply(float acc, int row, int col) => default(TAct).Apply(HasBias != 0 ? acc + Bias[PerRow != 0 ? row : col] : acc);
 }
 
 public interface IGpuActivation
@@ -48,6 +51,7 @@ internal static class GpuKernels
 
     /// <summary>Tiled GEMM: each Tile×Tile group (16×16 on GPUs; smaller where the accelerator allows fewer threads per
     /// group, as ILGPU's CPU simulator does) stages tiles of op(A) and op(B) in shared memory.</summary>
+    [GpuKernel(typeof(GpuBiasEpilogue<GpuIdentity>), typeof(GpuBiasEpilogue<GpuRelu>), typeof(GpuBiasEpilogue<GpuTanh>), typeof(GpuBiasEpilogue<GpuSigmoid>))]
     public static void Gemm<TEpi>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs g, TEpi epi)
         where TEpi : struct, IGpuEpilogue
     {
@@ -72,16 +76,19 @@ internal static class GpuKernels
         {
             int index = row * g.Ldc + col;
             float v = g.Accumulate != 0 ? acc + c[index] : acc;
-            c[index] = epi.Apply(v, col);
+            c[index] = epi.Apply(v, row, col);
         }
     }
 
+    [GpuKernel]
     public static void Fill(Index1D i, ArrayView<float> x, float value) => x[i] = value;
 
+    [GpuKernel]
     public static void AddInto(Index1D i, ArrayView<float> dst, ArrayView<float> src, int accumulate)
         => dst[i] = accumulate != 0 ? dst[i] + src[i] : src[i];
 
     /// <summary>One thread per column: dz = act'(y)·dy, db += Σ_rows dz.</summary>
+    [GpuKernel]
     public static void ActivationBackward(Index1D c, ArrayView<float> dy, ArrayView<float> y, ArrayView<float> dz, ArrayView<float> db,
         int rows, int cols, int activation, int hasBias)
     {
@@ -96,6 +103,7 @@ internal static class GpuKernels
         if (hasBias != 0) db[c] += sum;
     }
 
+    [GpuKernel]
     public static void Sgd(Index1D i, ArrayView<float> p, ArrayView<float> grad, ArrayView<float> buf, float lr, float wd, float mu, float damp, int first, int nesterov, int momentum)
     {
         float g = grad[i] + wd * p[i];
@@ -108,6 +116,7 @@ internal static class GpuKernels
         p[i] -= lr * g;
     }
 
+    [GpuKernel]
     public static void Adam(Index1D i, ArrayView<float> p, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v, ArrayView<float> vMax,
         AdamArgs a)
     {

@@ -30,30 +30,40 @@ internal static class GpuOps
     {
         if ((long)m * k > a.Count || (long)k * n > b.Count || (long)m * n > c.Count)
             throw new ShapeMismatchException($"GEMM {m}×{k}·{k}×{n} does not fit tensors {a.Shape}, {b.Shape}, {c.Shape}.");
+        Gemm(Dev(c), a.GpuView, transA, b.GpuView, transB, c.GpuView, m, n, k, accumulate, bias?.GpuView ?? c.GpuView.SubView(0, 1), bias is not null, false, activation);
+    }
+
+    /// <summary>C (+)= act(op(A)·op(B) + bias) on views of device memory (a convolution's per-image blocks), row-major and
+    /// dense: op(A) is m×k, op(B) k×n, C m×n. The bias is per column (Linear) or, with <paramref name="biasPerRow"/>, per
+    /// row (a convolution's output channels).</summary>
+    public static void Gemm(IlgpuDevice device, ArrayView<float> a, bool transA, ArrayView<float> b, bool transB, ArrayView<float> c,
+        int m, int n, int k, bool accumulate, ArrayView<float> bias, bool hasBias, bool biasPerRow, int activation)
+    {
+        if ((long)m * k > a.Length || (long)k * n > b.Length || (long)m * n > c.Length || (hasBias && bias.Length < (biasPerRow ? m : n)))
+            throw new ShapeMismatchException($"GEMM {m}×{k}·{k}×{n} does not fit views of {a.Length}, {b.Length}, {c.Length} elements (bias {bias.Length}).");
         KernelStats.Record("gemm");
-        int tile = Dev(c).GemmTile;
+        int tile = device.GemmTile;
         var args = new GemmArgs
         {
             Tile = tile,
             M = m, N = n, K = k, Lda = transA ? m : k, Ldb = transB ? k : n, Ldc = n,
             TransA = transA ? 1 : 0, TransB = transB ? 1 : 0, Accumulate = accumulate ? 1 : 0,
         };
-        var biasView = bias?.GpuView ?? c.GpuView.SubView(0, 1);
         var config = new KernelConfig(new Index2D((n + tile - 1) / tile, (m + tile - 1) / tile), new Index2D(tile, tile));
         switch (activation)
         {
-            case 1: Launch<GpuRelu>(Dev(c), config, a, b, c, args, biasView, bias is not null); break;
-            case 2: Launch<GpuTanh>(Dev(c), config, a, b, c, args, biasView, bias is not null); break;
-            case 3: Launch<GpuSigmoid>(Dev(c), config, a, b, c, args, biasView, bias is not null); break;
-            default: Launch<GpuIdentity>(Dev(c), config, a, b, c, args, biasView, bias is not null); break;
+            case 1: Launch<GpuRelu>(device, config, a, b, c, args, new GpuBiasEpilogue<GpuRelu>(bias, hasBias, biasPerRow)); break;
+            case 2: Launch<GpuTanh>(device, config, a, b, c, args, new GpuBiasEpilogue<GpuTanh>(bias, hasBias, biasPerRow)); break;
+            case 3: Launch<GpuSigmoid>(device, config, a, b, c, args, new GpuBiasEpilogue<GpuSigmoid>(bias, hasBias, biasPerRow)); break;
+            default: Launch<GpuIdentity>(device, config, a, b, c, args, new GpuBiasEpilogue<GpuIdentity>(bias, hasBias, biasPerRow)); break;
         }
 
-        static void Launch<TAct>(IlgpuDevice d, KernelConfig config, Tensor a, Tensor b, Tensor c, GemmArgs args, ArrayView<float> bias, bool hasBias)
+        static void Launch<TAct>(IlgpuDevice d, KernelConfig config, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs args, GpuBiasEpilogue<TAct> epilogue)
             where TAct : struct, IGpuActivation
         {
             var kernel = d.Launcher("gemm:" + typeof(TAct).Name, static acc =>
                 acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, GpuBiasEpilogue<TAct>>(GpuKernels.Gemm));
-            kernel(config, a.GpuView, b.GpuView, c.GpuView, args, new GpuBiasEpilogue<TAct>(bias, hasBias));
+            kernel(config, a, b, c, args, epilogue);
         }
     }
 

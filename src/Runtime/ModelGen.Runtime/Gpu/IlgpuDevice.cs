@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
@@ -46,12 +47,13 @@ public sealed class IlgpuDevice : Device, IDisposable
         {
             var canonical = kind == "ilgpu-cpu" ? kind : $"{kind}:{index}";
             if (Devices.TryGetValue(canonical, out var existing)) return existing;
-            _context ??= Context.Create(builder => builder.Default().Optimize(OptimizationLevel.O1));
+            if (kind == "cuda") CudaDriver.InstallResolver();
+            _context ??= CreateContext();
             Accelerator accelerator = kind switch
             {
                 "cuda" => _context.GetCudaDevices() is { Count: > 0 } cuda && index < cuda.Count
                     ? cuda[index].CreateAccelerator(_context)
-                    : throw new ArgumentException($"No CUDA device {index}: found {_context.GetCudaDevices().Count}. Use MODELGEN_DEVICE=cpu, or install an NVIDIA driver."),
+                    : throw new ArgumentException($"No CUDA device {index}: ILGPU found {_context.GetCudaDevices().Count}. {CudaDriver.Describe()} Use MODELGEN_DEVICE=cpu to run on the CPU engine."),
                 "opencl" => _context.GetCLDevices() is { Count: > 0 } cl && index < cl.Count
                     ? cl[index].CreateAccelerator(_context)
                     : throw new ArgumentException($"No OpenCL device {index}: found {_context.GetCLDevices().Count}."),
@@ -62,6 +64,16 @@ public sealed class IlgpuDevice : Device, IDisposable
             return device;
         }
     }
+
+    /// <summary>The ILGPU context every device of the engine shares. <paramref name="algorithms"/> turns on ILGPU.Algorithms,
+    /// which gives MathF.Exp, Log, Sqrt and the rest their PTX and OpenCL forms (without it, a kernel calling MathF.Exp
+    /// fails to compile for CUDA with "'ExpF' does not have an intrinsic implementation for this backend"); off only in the
+    /// test that shows this.</summary>
+    internal static Context CreateContext(bool algorithms = true) => Context.Create(builder =>
+    {
+        builder.Default().Optimize(OptimizationLevel.O1);
+        if (algorithms) builder.EnableAlgorithms();
+    });
 
     internal void CheckDType(DType dtype)
     {
@@ -93,6 +105,25 @@ public sealed class IlgpuDevice : Device, IDisposable
             var loaded = load(Accelerator);
             _launchers[key] = loaded;
             return loaded;
+        }
+    }
+
+    private readonly Dictionary<string, Tensor> _scratch = new();
+
+    /// <summary>A device tensor of at least <paramref name="count"/> floats kept under <paramref name="name"/> for the
+    /// ops' intermediate results that outlive no call (attention's dP, a convolution's column matrix); grown on demand.
+    /// One op at a time may use a name: the engine runs a model's ops in order.</summary>
+    internal ArrayView<float> Scratch(string name, long count)
+    {
+        lock (_scratch)
+        {
+            if (!_scratch.TryGetValue(name, out var buffer) || buffer.Count < count)
+            {
+                buffer?.Dispose();
+                buffer = Tensor.Zeros(new Shape(checked((int)Math.Max(1, count))), DType.Float32, this);
+                _scratch[name] = buffer;
+            }
+            return buffer.GpuView.SubView(0, Math.Max(1, count));
         }
     }
 

@@ -96,6 +96,7 @@ public static unsafe partial class Ops
         kernel(x.Count, x.GpuView, mask.GpuView, y.GpuView);
     }
 
+    [Gpu.GpuKernel]
     internal static void DropoutKernel(Index1D i, ArrayView<float> x, ArrayView<float> mask, ArrayView<float> y, float p, float keep, ulong key)
     {
         double u = Rng.Uniform(key, (ulong)(int)i);
@@ -104,9 +105,11 @@ public static unsafe partial class Ops
         y[i] = x[i] * m;
     }
 
+    [Gpu.GpuKernel]
     internal static void MultiplyKernel(Index1D i, ArrayView<float> dy, ArrayView<float> mask, ArrayView<float> dx, int accumulate)
         => dx[i] = accumulate != 0 ? dx[i] + dy[i] * mask[i] : dy[i] * mask[i];
 
+    [Gpu.GpuKernel]
     internal static void CopyWithOnesKernel(Index1D i, ArrayView<float> x, ArrayView<float> mask, ArrayView<float> y)
     {
         y[i] = x[i];

@@ -81,6 +81,7 @@ public static unsafe partial class Ops
         kernel(a.Count, a.GpuView, b.GpuView, dy.GpuView, (da ?? a).GpuView, (db ?? a).GpuView, 2f / a.Count, flags);
     }
 
+    [Gpu.GpuKernel]
     internal static void MseKernel(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y, int n)
     {
         double s = 0;
@@ -92,6 +93,7 @@ public static unsafe partial class Ops
         y[0] = (float)(s / n);
     }
 
+    [Gpu.GpuKernel]
     internal static void MseBackwardKernel(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> dy, ArrayView<float> da, ArrayView<float> db,
         float twoOverN, int flags)
     {

@@ -135,6 +135,7 @@ public static unsafe partial class Ops
     }
 
     /// <summary>One thread per row: softmax (log = 0) or log-softmax (log = 1).</summary>
+    [Gpu.GpuKernel]
     internal static void SoftmaxKernel(Index1D r, ArrayView<float> x, ArrayView<float> y, int cols, int log)
     {
         int o = r * cols;
@@ -146,6 +147,7 @@ public static unsafe partial class Ops
         for (int c = 0; c < cols; c++) y[o + c] = log != 0 ? x[o + c] - logSum : MathF.Exp(x[o + c] - logSum);
     }
 
+    [Gpu.GpuKernel]
     internal static void SoftmaxBackwardKernel(Index1D r, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int cols, int log, int accumulate)
     {
         int o = r * cols;

@@ -134,6 +134,7 @@ public static unsafe partial class Ops
     }
 
     /// <summary>One thread per row: probabilities and −log p[label].</summary>
+    [Gpu.GpuKernel]
     internal static void SoftmaxCrossEntropyKernel(Index1D r, ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> probs, ArrayView<float> rowLoss, int cols)
     {
         int o = r * cols;
@@ -145,6 +146,7 @@ public static unsafe partial class Ops
         rowLoss[r] = MathF.Log(sum) - (logits[o + labels[r]] - max);
     }
 
+    [Gpu.GpuKernel]
     internal static void SoftmaxCrossEntropyBackwardKernel(Index1D i, ArrayView<float> probs, ArrayView<int> labels, ArrayView<float> dlogits, int cols, float scale, int accumulate)
     {
         int r = i / cols, c = i - r * cols;

@@ -58,6 +58,7 @@ public static unsafe partial class Ops
     }
 
     /// <summary>A single thread sums (scale 1 or 1/n); the reductions here are small (losses).</summary>
+    [Gpu.GpuKernel]
     internal static void SumKernel(Index1D i, ArrayView<float> x, ArrayView<float> y, int n, float scale)
     {
         double s = 0;
@@ -65,6 +66,7 @@ public static unsafe partial class Ops
         y[0] = (float)(s * scale);
     }
 
+    [Gpu.GpuKernel]
     internal static void SumBackwardKernel(Index1D i, ArrayView<float> dy, ArrayView<float> dx, float scale, int accumulate)
         => dx[i] = accumulate != 0 ? dx[i] + dy[0] * scale : dy[0] * scale;
 }
