@@ -87,6 +87,19 @@ internal static class GpuKernels
     public static void AddInto(Index1D i, ArrayView<float> dst, ArrayView<float> src, int accumulate)
         => dst[i] = accumulate != 0 ? dst[i] + src[i] : src[i];
 
+    /// <summary>partial[chunk] = Σ x² over one chunk of the tensor, summed in double.</summary>
+    [GpuKernel]
+    public static void SumOfSquares(Index1D chunk, ArrayView<float> x, ArrayView<float> partial, int n, int chunkSize)
+    {
+        int start = chunk * chunkSize, end = Math.Min(n, start + chunkSize);
+        double sum = 0;
+        for (int i = start; i < end; i++) sum += (double)x[i] * x[i];
+        partial[chunk] = (float)sum;
+    }
+
+    [GpuKernel]
+    public static void Scale(Index1D i, ArrayView<float> x, float factor) => x[i] *= factor;
+
     /// <summary>One thread per column: dz = act'(y)·dy, db += Σ_rows dz.</summary>
     [GpuKernel]
     public static void ActivationBackward(Index1D c, ArrayView<float> dy, ArrayView<float> y, ArrayView<float> dz, ArrayView<float> db,

@@ -82,6 +82,39 @@ internal static class GpuOps
         kernel(dst.Count, dst.GpuView, src.GpuView, accumulate ? 1 : 0);
     }
 
+    private const int SumChunk = 4096;
+
+    /// <summary>Σ x² (gradient clipping's norm): partial sums of 4096 elements on the device, added in double on the host.</summary>
+    public static double SumOfSquares(Tensor t)
+    {
+        var d = Dev(t);
+        int chunks = (t.Count + SumChunk - 1) / SumChunk;
+        var partial = d.Scratch("sum-of-squares", chunks);
+        var kernel = d.Launcher("sum-of-squares", static a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(GpuKernels.SumOfSquares));
+        kernel(chunks, t.GpuView, partial, t.Count, SumChunk);
+        var host = System.Buffers.ArrayPool<float>.Shared.Rent(chunks);
+        try
+        {
+            var span = host.AsSpan(0, chunks);
+            partial.SubView(0, chunks).CopyToCPU(span);
+            double sum = 0;
+            foreach (var v in span) sum += v;
+            return sum;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(host);
+        }
+    }
+
+    /// <summary>x *= factor.</summary>
+    public static void Scale(Tensor t, float factor)
+    {
+        KernelStats.Record("scale");
+        var kernel = Dev(t).Launcher("scale", static a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float>(GpuKernels.Scale));
+        kernel(t.Count, t.GpuView, factor);
+    }
+
     public static void Sgd(Parameter p, Tensor? buffer, float lr, float wd, float mu, float damp, bool first, bool nesterov)
     {
         KernelStats.Record("optimizer-update");

@@ -28,11 +28,7 @@ public static unsafe partial class Ops
     public static double SumOfSquares(Tensor t)
     {
         double s = 0;
-        if (!t.Device.IsCpu)
-        {
-            foreach (var v in t.ToArray()) s += (double)v * v;
-            return s;
-        }
+        if (!t.Device.IsCpu) return GpuOps.SumOfSquares(t);
         if (t.DType == DType.Float64)
             foreach (var v in t.AsSpan<double>()) s += v * v;
         else
@@ -43,13 +39,7 @@ public static unsafe partial class Ops
     /// <summary>x *= factor.</summary>
     public static void Scale(Tensor t, double factor)
     {
-        if (!t.Device.IsCpu)
-        {
-            var host = t.ToArray();
-            for (int i = 0; i < host.Length; i++) host[i] = (float)(host[i] * factor);
-            t.CopyFrom<float>(host);
-            return;
-        }
+        if (!t.Device.IsCpu) { GpuOps.Scale(t, (float)factor); return; }
         if (t.DType == DType.Float64) System.Numerics.Tensors.TensorPrimitives.Multiply(t.AsSpan<double>(), factor, t.AsSpan<double>());
         else System.Numerics.Tensors.TensorPrimitives.Multiply(t.AsSpan<float>(), (float)factor, t.AsSpan<float>());
     }

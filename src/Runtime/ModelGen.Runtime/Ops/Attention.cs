@@ -1,10 +1,13 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
+using ILGPU;
+using ILGPU.Runtime;
 using ModelGen.Cpu;
+using ModelGen.Gpu;
 
 namespace ModelGen;
 
-/// <summary>Multi-head self-attention's runtime routines: shape rule, CPU forward and backward with probability dropout; its ILGPU form goes here too (generator rule: src/Generators/Ops/Attention.cs).</summary>
+/// <summary>Multi-head self-attention's runtime routines: shape rule, CPU forward and backward with probability dropout, and their ILGPU form (generator rule: src/Generators/Ops/Attention.cs).</summary>
 public static unsafe partial class Ops
 {
     // ---------------- multi-head self-attention ----------------
@@ -34,8 +37,13 @@ public static unsafe partial class Ops
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         KernelStats.Record("attention");
-        RequireCpu(q, "Attention");
         bool drop = dropout is { P: > 0 } && dropped is not null;
+        if (!q.Device.IsCpu)
+        {
+            AttentionForwardGpu(q, k, v, mask, heads, probs, ctx, drop ? dropped : null, drop ? dropout!.P : 0,
+                drop ? Rng.Mix(DropoutKey(dropout!, seed) ^ Rng.Mix(step + 0x9E3779B97F4A7C15UL)) : 0);
+            return;
+        }
         var body = new AttentionBody<T>
         {
             Q = q.Ptr<T>(), K = k.Ptr<T>(), V = v.Ptr<T>(), Mask = mask is null ? null : mask.Ptr<T>(), P = probs.Ptr<T>(), C = ctx.Ptr<T>(),
@@ -59,6 +67,12 @@ public static unsafe partial class Ops
     {
         KernelStats.Record("attention-backward");
         int batch = q.Shape[0], seq = q.Shape[1];
+        if (!q.Device.IsCpu)
+        {
+            bool drop = dropout is { P: > 0 } && dropped is not null;
+            AttentionBackwardGpu(q, k, v, probs, dctx, heads, dq, accQ, dk, accK, dv, accV, drop ? dropped : null, drop ? dropout!.P : 0);
+            return;
+        }
         var scratch = AttentionScratch<T>.Get((long)batch * heads * seq * seq);
         var body = new AttentionBody<T>
         {
@@ -204,6 +218,179 @@ public static unsafe partial class Ops
             }
             for (; j < n; j++) dr[j] = pr[j] * (dr[j] - dot) * scale;
         }
+    }
+
+    // ---------------- ILGPU ----------------
+    // The same factorisation as the CPU form, one kernel per product (one thread per output element, sums in the CPU
+    // form's order over the shared index): S = Q_h·K_hᵀ (scaled, masked), the row softmax, the dropout of P, C = P'·V_h;
+    // backward dV, dP (⊙ M), the softmax backward, dQ and dK.
+
+    /// <summary>Sizes of one attention call, passed to its kernels as one value.</summary>
+    internal struct AttentionGeom
+    {
+        public int Seq, Hidden, Heads, HeadDim;
+        public float Scale;
+
+        public AttentionGeom(Tensor q, int heads)
+        {
+            Seq = q.Shape[1];
+            Hidden = q.Shape[2];
+            Heads = heads;
+            HeadDim = Hidden / heads;
+            Scale = (float)(1 / Math.Sqrt(HeadDim));
+        }
+    }
+
+    private static void CheckAttentionGpu(Tensor q, Tensor k, Tensor v, Tensor probs, Tensor other, int heads)
+    {
+        AttentionShape(q.Shape, k.Shape, v.Shape, null, heads);
+        if (probs.Count != q.Shape[0] * heads * q.Shape[1] * q.Shape[1] || other.Count != q.Count)
+            throw new ShapeMismatchException($"Attention: probabilities {probs.Shape} or context {other.Shape} do not fit {q.Shape} with {heads} heads.");
+        GpuOps.Same(q, other, "Attention");
+    }
+
+    private static void AttentionForwardGpu(Tensor q, Tensor k, Tensor v, Tensor? mask, int heads, Tensor probs, Tensor ctx, Tensor? dropped, double dropP, ulong dropKey)
+    {
+        CheckAttentionGpu(q, k, v, probs, ctx, heads);
+        if (mask is not null) AttentionShape(q.Shape, k.Shape, v.Shape, mask.Shape, heads);
+        if (dropped is not null && dropped.Count != probs.Count) throw new ShapeMismatchException($"Attention: dropped probabilities {dropped.Shape} differ from {probs.Shape}.");
+        var d = GpuOps.Dev(q);
+        var g = new AttentionGeom(q, heads);
+        var scores = d.Launcher("attention-scores", static a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AttentionGeom>(AttentionScoresKernel));
+        scores(probs.Count, q.GpuView, k.GpuView, (mask ?? q).GpuView, probs.GpuView, mask is null ? 0 : 1, g);
+        var softmax = d.Launcher("attention-softmax", static a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int>(AttentionSoftmaxKernel));
+        softmax(probs.Count / g.Seq, probs.GpuView, g.Seq);
+        var used = probs;
+        if (dropped is not null)
+        {
+            var drop = d.Launcher("attention-dropout", static a =>
+                a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, double, float, ulong>(AttentionDropoutKernel));
+            drop(probs.Count, probs.GpuView, dropped.GpuView, dropP, (float)(1.0 / (1.0 - dropP)), dropKey);
+            used = dropped;
+        }
+        var context = d.Launcher("attention-context", static a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AttentionGeom>(AttentionByValuesKernel));
+        context(ctx.Count, used.GpuView, v.GpuView, ctx.GpuView, 0, g);
+    }
+
+    private static void AttentionBackwardGpu(Tensor q, Tensor k, Tensor v, Tensor probs, Tensor dctx, int heads,
+        Tensor? dq, bool accQ, Tensor? dk, bool accK, Tensor? dv, bool accV, Tensor? dropped, double dropP)
+    {
+        CheckAttentionGpu(q, k, v, probs, dctx, heads);
+        foreach (var grad in new[] { dq, dk, dv })
+            if (grad is not null) GpuOps.Same(q, grad, "Attention backward");
+        var d = GpuOps.Dev(q);
+        var g = new AttentionGeom(q, heads);
+        var pd = dropped ?? probs;
+        if (dv is not null)
+        {
+            var byValues = d.Launcher("attention-dv", static a =>
+                a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AttentionGeom>(AttentionTransposedByRowsKernel));
+            byValues(dv.Count, pd.GpuView, dctx.GpuView, dv.GpuView, accV ? 1 : 0, g);
+        }
+        var dp = d.Scratch("attention-dp", probs.Count);
+        var dProbs = d.Launcher("attention-dp", static a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, AttentionGeom>(AttentionProbsGradKernel));
+        dProbs(probs.Count, dctx.GpuView, v.GpuView, pd.GpuView, dp, dropped is null ? 0 : 1, (float)(1.0 / (1.0 - dropP)), g);
+        var softmaxBackward = d.Launcher("attention-softmax-backward", static a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float>(AttentionSoftmaxBackwardKernel));
+        softmaxBackward(probs.Count / g.Seq, probs.GpuView, dp, g.Seq, g.Scale);
+        if (dq is not null)
+        {
+            var byKeys = d.Launcher("attention-context", static a =>
+                a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AttentionGeom>(AttentionByValuesKernel));
+            byKeys(dq.Count, dp, k.GpuView, dq.GpuView, accQ ? 1 : 0, g);
+        }
+        if (dk is not null)
+        {
+            var byQueries = d.Launcher("attention-dv", static a =>
+                a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AttentionGeom>(AttentionTransposedByRowsKernel));
+            byQueries(dk.Count, dp, q.GpuView, dk.GpuView, accK ? 1 : 0, g);
+        }
+    }
+
+    /// <summary>S[b, h, i, j] = Σ_t Q[b, i, h·d + t]·K[b, j, h·d + t]·scale + (1 − mask[b, j])·(−10000).</summary>
+    [GpuKernel]
+    internal static void AttentionScoresKernel(Index1D index, ArrayView<float> q, ArrayView<float> k, ArrayView<float> mask, ArrayView<float> s, int hasMask, AttentionGeom g)
+    {
+        int seq = g.Seq, j = index % seq, i = index / seq % seq, bh = index / (seq * seq);
+        int b = bh / g.Heads, h = bh % g.Heads;
+        int qOffset = (b * seq + i) * g.Hidden + h * g.HeadDim, kOffset = (b * seq + j) * g.Hidden + h * g.HeadDim;
+        float dot = 0f;
+        for (int t = 0; t < g.HeadDim; t++) dot += q[qOffset + t] * k[kOffset + t];
+        float score = dot * g.Scale;
+        if (hasMask != 0) score += (1f - mask[b * seq + j]) * -10000f;
+        s[index] = score;
+    }
+
+    /// <summary>One thread per row of S: softmax in place (maximum subtracted).</summary>
+    [GpuKernel]
+    internal static void AttentionSoftmaxKernel(Index1D row, ArrayView<float> p, int n)
+    {
+        int offset = row * n;
+        float max = float.NegativeInfinity;
+        for (int j = 0; j < n; j++) max = MathF.Max(max, p[offset + j]);
+        float sum = 0f;
+        for (int j = 0; j < n; j++)
+        {
+            float e = GpuMath.Exp(p[offset + j] - max);
+            p[offset + j] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int j = 0; j < n; j++) p[offset + j] *= inv;
+    }
+
+    /// <summary>P' = P ⊙ M, M = (u ≥ p)/(1 − p), u drawn from the element's index in [batch, heads, seq, seq] as on the CPU.</summary>
+    [GpuKernel]
+    internal static void AttentionDropoutKernel(Index1D i, ArrayView<float> p, ArrayView<float> dropped, double dropP, float keep, ulong key)
+        => dropped[i] = Rng.Uniform(key, (ulong)(int)i) >= dropP ? p[i] * keep : 0f;
+
+    /// <summary>out[b, i, h·d + t] (+)= Σ_j A[b, h, i, j]·B[b, j, h·d + t]: the context P'·V_h, and dQ = dS·K_h.</summary>
+    [GpuKernel]
+    internal static void AttentionByValuesKernel(Index1D index, ArrayView<float> a, ArrayView<float> values, ArrayView<float> output, int accumulate, AttentionGeom g)
+    {
+        int seq = g.Seq, col = index % g.Hidden, i = index / g.Hidden % seq, b = index / (g.Hidden * seq);
+        int rowOffset = ((b * g.Heads + col / g.HeadDim) * seq + i) * seq;
+        float sum = 0f;
+        for (int j = 0; j < seq; j++) sum += a[rowOffset + j] * values[(b * seq + j) * g.Hidden + col];
+        output[index] = accumulate != 0 ? output[index] + sum : sum;
+    }
+
+    /// <summary>out[b, j, h·d + t] (+)= Σ_i A[b, h, i, j]·B[b, i, h·d + t]: dV = P'ᵀ·dC_h, and dK = dSᵀ·Q_h.</summary>
+    [GpuKernel]
+    internal static void AttentionTransposedByRowsKernel(Index1D index, ArrayView<float> a, ArrayView<float> rows, ArrayView<float> output, int accumulate, AttentionGeom g)
+    {
+        int seq = g.Seq, col = index % g.Hidden, j = index / g.Hidden % seq, b = index / (g.Hidden * seq);
+        int headOffset = (b * g.Heads + col / g.HeadDim) * seq * seq;
+        float sum = 0f;
+        for (int i = 0; i < seq; i++) sum += a[headOffset + i * seq + j] * rows[(b * seq + i) * g.Hidden + col];
+        output[index] = accumulate != 0 ? output[index] + sum : sum;
+    }
+
+    /// <summary>dP[b, h, i, j] = Σ_t dC[b, i, h·d + t]·V[b, j, h·d + t], then ⊙ M with dropout (M = 1/(1 − p) where P' ≠ 0).</summary>
+    [GpuKernel]
+    internal static void AttentionProbsGradKernel(Index1D index, ArrayView<float> dc, ArrayView<float> v, ArrayView<float> dropped, ArrayView<float> dp,
+        int hasDropout, float keep, AttentionGeom g)
+    {
+        int seq = g.Seq, j = index % seq, i = index / seq % seq, bh = index / (seq * seq);
+        int b = bh / g.Heads, h = bh % g.Heads;
+        int cOffset = (b * seq + i) * g.Hidden + h * g.HeadDim, vOffset = (b * seq + j) * g.Hidden + h * g.HeadDim;
+        float dot = 0f;
+        for (int t = 0; t < g.HeadDim; t++) dot += dc[cOffset + t] * v[vOffset + t];
+        if (hasDropout != 0) dot = dropped[index] != 0f ? dot * keep : 0f;
+        dp[index] = dot;
+    }
+
+    /// <summary>One thread per row: dS = P ⊙ (dP − Σ_j P·dP)·scale, in place in dP.</summary>
+    [GpuKernel]
+    internal static void AttentionSoftmaxBackwardKernel(Index1D row, ArrayView<float> p, ArrayView<float> dp, int n, float scale)
+    {
+        int offset = row * n;
+        float dot = 0f;
+        for (int j = 0; j < n; j++) dot += p[offset + j] * dp[offset + j];
+        for (int j = 0; j < n; j++) dp[offset + j] = p[offset + j] * (dp[offset + j] - dot) * scale;
     }
 
     private static class AttentionScratch<T> where T : unmanaged

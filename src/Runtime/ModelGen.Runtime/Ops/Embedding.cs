@@ -1,10 +1,13 @@
+using System.Buffers;
 using System.Numerics;
-using System.Runtime.Intrinsics;
+using ILGPU;
+using ILGPU.Runtime;
 using ModelGen.Cpu;
+using ModelGen.Gpu;
 
 namespace ModelGen;
 
-/// <summary>Embedding's runtime routines: shape rule, CPU forward and backward, plus RequireCpu, shared by the CPU-only ops; its ILGPU form goes here too (generator rule: src/Generators/Ops/Embedding.cs).</summary>
+/// <summary>Embedding's runtime routines: shape rule, CPU forward and backward and their ILGPU form (generator rule: src/Generators/Ops/Embedding.cs).</summary>
 public static unsafe partial class Ops
 {
     // ---------------- Embedding ----------------
@@ -15,7 +18,7 @@ public static unsafe partial class Ops
     public static void EmbeddingForward<T>(Embedding layer, Tensor ids, Tensor y) where T : unmanaged, IFloatingPointIeee754<T>
     {
         KernelStats.Record("embedding");
-        RequireCpu(ids, "Embedding");
+        if (!ids.Device.IsCpu) { EmbeddingForwardGpu(layer, ids, y); return; }
         T* w = layer.Weight.Value.Ptr<T>(), o = y.Ptr<T>();
         T* idv = ids.Ptr<T>();
         int dim = layer.Dim;
@@ -31,6 +34,7 @@ public static unsafe partial class Ops
     {
         if (!layer.Weight.RequiresGrad) return;
         KernelStats.Record("embedding-backward");
+        if (!dy.Device.IsCpu) { EmbeddingBackwardGpu(layer, ids, dy); return; }
         T* g = layer.Weight.Grad.Ptr<T>(), d = dy.Ptr<T>();
         T* idv = ids.Ptr<T>();
         int dim = layer.Dim;
@@ -55,11 +59,63 @@ public static unsafe partial class Ops
         return id;
     }
 
+    // ---------------- ILGPU ----------------
+
+    private static void EmbeddingForwardGpu(Embedding layer, Tensor ids, Tensor y)
+    {
+        CheckTokenIds(layer, ids);
+        if (y.Count != ids.Count * layer.Dim) throw new ShapeMismatchException($"{layer.Name}: output {y.Shape} does not hold {ids.Shape} rows of {layer.Dim}.");
+        var kernel = GpuOps.Dev(y).Launcher("embedding", static a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(EmbeddingKernel));
+        kernel(y.Count, ids.GpuView, layer.Weight.Value.GpuView, y.GpuView, layer.Dim);
+    }
+
+    private static void EmbeddingBackwardGpu(Embedding layer, Tensor ids, Tensor dy)
+    {
+        CheckTokenIds(layer, ids);
+        if (dy.Count != ids.Count * layer.Dim) throw new ShapeMismatchException($"{layer.Name}: gradient {dy.Shape} does not hold {ids.Shape} rows of {layer.Dim}.");
+        var kernel = GpuOps.Dev(dy).Launcher("embedding-backward", static a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(EmbeddingBackwardKernel));
+        kernel(layer.Dim, ids.GpuView, dy.GpuView, layer.Weight.Grad.GpuView, ids.Count, layer.Dim, layer.PaddingIndex ?? -1);
+    }
+
+    /// <summary>The ids are checked on the host, with the CPU form's message, before a kernel indexes the table with them
+    /// (an id outside it would read or write outside the weight's memory).</summary>
+    private static void CheckTokenIds(Embedding layer, Tensor ids)
+    {
+        var host = ArrayPool<float>.Shared.Rent(ids.Count);
+        try
+        {
+            var span = host.AsSpan(0, ids.Count);
+            ids.GpuView.CopyToCPU(span);
+            for (int i = 0; i < span.Length; i++) TokenId(span[i], i, ids.Shape, layer);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(host);
+        }
+    }
+
+    /// <summary>y[i] = W[ids[i / dim], i mod dim], one thread per output element.</summary>
+    [GpuKernel]
+    internal static void EmbeddingKernel(Index1D i, ArrayView<float> ids, ArrayView<float> weight, ArrayView<float> y, int dim)
+        => y[i] = weight[(int)ids[i / dim] * dim + i % dim];
+
+    /// <summary>dW[ids[r], c] += dy[r, c] for every row r except the padding index's, one thread per column c walking the
+    /// rows in order: repeated ids add up without atomics, in the CPU form's order.</summary>
+    [GpuKernel]
+    internal static void EmbeddingBackwardKernel(Index1D c, ArrayView<float> ids, ArrayView<float> dy, ArrayView<float> grad, int count, int dim, int paddingIndex)
+    {
+        for (int r = 0; r < count; r++)
+        {
+            int id = (int)ids[r];
+            if (id != paddingIndex) grad[id * dim + c] += dy[r * dim + c];
+        }
+    }
+
     // ---------------- shared: CPU-only guard ----------------
 
-    /// <summary>Throws for tensors off the CPU engine. Used by the ops without ILGPU kernels yet: Embedding, LayerNorm,
-    /// Attention (Ops/LayerNorm.cs, Ops/Attention.cs), Conv2d, the pooling ops, BatchNorm2d and Dropout2d (Ops/Conv2d.cs,
-    /// Ops/Pool2d.cs, Ops/BatchNorm2d.cs, Ops/Dropout2d.cs).</summary>
+    /// <summary>Throws for tensors off the CPU engine (for ops without an ILGPU form; none of today's float32 ops).</summary>
     private static void RequireCpu(Tensor t, string op)
     {
         if (!t.Device.IsCpu) throw new NotSupportedException($"{op} runs on the CPU engine; its ILGPU kernels are not written yet (use --device cpu).");
