@@ -2,11 +2,14 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using ILGPU;
+using ILGPU.Runtime;
 using ModelGen.Cpu;
+using ModelGen.Gpu;
 
 namespace ModelGen;
 
-/// <summary>BatchNorm2d's runtime routines: shape rule, CPU forward and backward (running statistics); its ILGPU form goes here too (generator rule: src/Generators/Ops/BatchNorm2d.cs).</summary>
+/// <summary>BatchNorm2d's runtime routines: shape rule, CPU forward and backward (running statistics), and ILGPU form (generator rule: src/Generators/Ops/BatchNorm2d.cs).</summary>
 public static unsafe partial class Ops
 {
     // ---------------- BatchNorm2d ----------------
@@ -31,11 +34,10 @@ public static unsafe partial class Ops
     /// </summary>
     public static void BatchNorm2dForward<T>(BatchNorm2d layer, Tensor x, Tensor y, Tensor stats, bool training) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        RequireCpu(x, "BatchNorm2d");
+        if (!x.Device.IsCpu) { BatchNorm2dForwardGpu(layer, x, y, stats, training); return; }
         KernelStats.Record("batch-norm");
         int batch = x.Shape[0], channels = x.Shape[1], plane = x.Shape[2] * x.Shape[3];
-        if (training && (long)batch * plane < 2)
-            throw new ArgumentException($"{layer.Name} ({layer}): training needs more than one value per channel to estimate a variance, but got input {x.Shape} (use Eval() for single values).");
+        RequireVarianceSamples(layer, x.Shape, training);
         var body = new BatchNormBody<T>
         {
             X = x.Ptr<T>(), Y = y.Ptr<T>(), Stats = stats.Ptr<T>(), W = layer.Weight.Value.Ptr<T>(), B = layer.Bias.Value.Ptr<T>(),
@@ -48,6 +50,12 @@ public static unsafe partial class Ops
         if (training) layer.NumBatchesTracked.Value.Ptr<T>()[0] += T.One;
     }
 
+    private static void RequireVarianceSamples(BatchNorm2d layer, Shape x, bool training)
+    {
+        if (training && (long)x[0] * x[2] * x[3] < 2)
+            throw new ArgumentException($"{layer.Name} ({layer}): training needs more than one value per channel to estimate a variance, but got input {x} (use Eval() for single values).");
+    }
+
     /// <summary>
     /// Backward of BatchNorm2d per channel (N = batch·height·width values, x̂ = (x − mean)/σ):
     ///   dw += Σ dy·x̂,  db += Σ dy;
@@ -56,6 +64,7 @@ public static unsafe partial class Ops
     /// </summary>
     public static void BatchNorm2dBackward<T>(BatchNorm2d layer, Tensor x, Tensor dy, Tensor stats, Tensor? dx, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (!x.Device.IsCpu) { BatchNorm2dBackwardGpu(layer, x, dy, stats, dx, accumulate); return; }
         KernelStats.Record("batch-norm-backward");
         int batch = x.Shape[0], channels = x.Shape[1], plane = x.Shape[2] * x.Shape[3];
         var body = new BatchNormBody<T>
@@ -139,6 +148,175 @@ public static unsafe partial class Ops
             T tk = T.CreateTruncating(k), ta = T.CreateTruncating(alpha), tb = T.CreateTruncating(beta);
             for (int b = 0; b < Batch; b++) ChannelMath<T>.Affine(At(X, b, c), At(Y, b, c), At(Dx, b, c), Plane, ta, tk, tb, Accumulate);
         }
+    }
+
+    // ---------------- ILGPU ----------------
+
+    /// <summary>Checks the tensors of a BatchNorm2d call for its kernels (which index without bounds checks).</summary>
+    private static void GpuBatchNormCheck(BatchNorm2d layer, Tensor x, Tensor other, Tensor stats, string what)
+    {
+        BatchNorm2dShape(x.Shape, layer);
+        GpuOps.Same(x, other, what);
+        if (stats.Count != 2 * layer.NumFeatures + 1) throw new ShapeMismatchException($"{what}: {layer.Name}'s statistics {stats.Shape} do not hold {2 * layer.NumFeatures + 1} values.");
+        foreach (var p in (ReadOnlySpan<Parameter>)[layer.Weight, layer.Bias, layer.RunningMean, layer.RunningVar])
+            if (p.Value.Count != layer.NumFeatures) throw new ShapeMismatchException($"{what}: {p.Name} {p.Value.Shape} does not hold {layer.NumFeatures} values.");
+        foreach (var t in (ReadOnlySpan<Tensor>)[stats, layer.Weight.Value, layer.Bias.Value, layer.RunningMean.Value, layer.RunningVar.Value, layer.NumBatchesTracked.Value])
+            if (!ReferenceEquals(t.Device, x.Device)) throw new ArgumentException($"{what}: tensors on {x.Device.Name} and {t.Device.Name}.");
+    }
+
+    private static void BatchNorm2dForwardGpu(BatchNorm2d layer, Tensor x, Tensor y, Tensor stats, bool training)
+    {
+        KernelStats.Record("batch-norm");
+        GpuBatchNormCheck(layer, x, y, stats, "BatchNorm2d");
+        RequireVarianceSamples(layer, x.Shape, training);
+        var device = GpuOps.Dev(x);
+        int batch = x.Shape[0], channels = x.Shape[1], plane = x.Shape[2] * x.Shape[3];
+        var affine = device.Scratch("batch-norm-affine", 2L * channels);
+        var statistics = device.Launcher("batch-norm-stats", static a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, BatchNormArgs>(BatchNormStatsKernel));
+        var args = new BatchNormArgs { Batch = batch, Channels = channels, Plane = plane, Eps = layer.Eps, Momentum = layer.Momentum, Training = training ? 1 : 0 };
+        statistics(channels, x.GpuView, stats.GpuView, affine, layer.Weight.Value.GpuView, layer.Bias.Value.GpuView,
+            layer.RunningMean.Value.GpuView, layer.RunningVar.Value.GpuView, layer.NumBatchesTracked.Value.GpuView, args);
+        var apply = device.Launcher("batch-norm-apply", static a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(BatchNormApplyKernel));
+        apply(x.Count, x.GpuView, y.GpuView, affine, channels, plane);
+    }
+
+    private static void BatchNorm2dBackwardGpu(BatchNorm2d layer, Tensor x, Tensor dy, Tensor stats, Tensor? dx, bool accumulate)
+    {
+        GpuBatchNormCheck(layer, x, dy, stats, "BatchNorm2d backward");
+        if (dx is not null) GpuOps.Same(x, dx, "BatchNorm2d backward");
+        KernelStats.Record("batch-norm-backward");
+        var device = GpuOps.Dev(x);
+        int batch = x.Shape[0], channels = x.Shape[1], plane = x.Shape[2] * x.Shape[3];
+        var coefficients = device.Scratch("batch-norm-backward-affine", 3L * channels);
+        bool hasDw = layer.Weight.RequiresGrad, hasDb = layer.Bias.RequiresGrad;
+        var sums = device.Launcher("batch-norm-backward-stats", static a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+                ArrayView<float>, BatchNormArgs>(BatchNormBackwardStatsKernel));
+        var args = new BatchNormArgs { Batch = batch, Channels = channels, Plane = plane, HasDw = hasDw ? 1 : 0, HasDb = hasDb ? 1 : 0 };
+        sums(channels, x.GpuView, dy.GpuView, stats.GpuView, layer.Weight.Value.GpuView,
+            hasDw ? layer.Weight.Grad.GpuView : coefficients, hasDb ? layer.Bias.Grad.GpuView : coefficients, coefficients, args);
+        if (dx is null) return;
+        var apply = device.Launcher("batch-norm-backward-apply", static a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(BatchNormBackwardApplyKernel));
+        apply(x.Count, x.GpuView, dy.GpuView, dx.GpuView, coefficients, channels, plane, accumulate ? 1 : 0);
+    }
+
+    /// <summary>The scalars of the BatchNorm2d kernels.</summary>
+    internal struct BatchNormArgs
+    {
+        public int Batch, Channels, Plane, Training, HasDw, HasDb;
+        public double Eps, Momentum;
+    }
+
+    /// <summary>
+    /// One thread per channel c, the CPU's statistics (N = batch·height·width values, sums in double, two passes):
+    /// training: mean = Σx/N, var = Σ(x − mean)²/N, rstd = 1/√(var + eps), running_mean ← (1 − m)·running_mean + m·mean,
+    /// running_var ← (1 − m)·running_var + m·Σ(x − mean)²/(N − 1); evaluation: mean and var are the running ones.
+    /// stats[2c] = mean, stats[2c + 1] = rstd; affine[2c] = scale = w·rstd, affine[2c + 1] = shift = b − mean·scale.
+    /// Thread 0 also writes stats[2C] = the training flag and, training, adds 1 to num_batches_tracked.
+    /// </summary>
+    [Gpu.GpuKernel]
+    internal static void BatchNormStatsKernel(Index1D c, ArrayView<float> x, ArrayView<float> stats, ArrayView<float> affine, ArrayView<float> w,
+        ArrayView<float> b, ArrayView<float> runningMean, ArrayView<float> runningVar, ArrayView<float> numBatchesTracked, BatchNormArgs args)
+    {
+        long n = (long)args.Batch * args.Plane;
+        double mean, rstd;
+        if (args.Training != 0)
+        {
+            double sum = 0;
+            for (int s = 0; s < args.Batch; s++)
+            {
+                int offset = (s * args.Channels + c) * args.Plane;
+                for (int i = 0; i < args.Plane; i++) sum += x[offset + i];
+            }
+            mean = sum / n;
+            float tm = (float)mean;
+            double sq = 0;
+            for (int s = 0; s < args.Batch; s++)
+            {
+                int offset = (s * args.Channels + c) * args.Plane;
+                for (int i = 0; i < args.Plane; i++)
+                {
+                    double d = x[offset + i] - tm;
+                    sq += d * d;
+                }
+            }
+            rstd = 1 / Math.Sqrt(sq / n + args.Eps);
+            runningMean[c] = (float)((1 - args.Momentum) * runningMean[c] + args.Momentum * mean);
+            runningVar[c] = (float)((1 - args.Momentum) * runningVar[c] + args.Momentum * sq / (n - 1));
+        }
+        else
+        {
+            mean = runningMean[c];
+            rstd = 1 / Math.Sqrt(runningVar[c] + args.Eps);
+        }
+        stats[2 * c] = (float)mean;
+        stats[2 * c + 1] = (float)rstd;
+        double scale = w[c] * rstd;
+        affine[2 * c] = (float)scale;
+        affine[2 * c + 1] = (float)(b[c] - mean * scale);
+        if (c == 0)
+        {
+            stats[2 * args.Channels] = args.Training != 0 ? 1f : 0f;
+            if (args.Training != 0) numBatchesTracked[0] += 1f;
+        }
+    }
+
+    /// <summary>One thread per element: y = x·scale[c] + shift[c].</summary>
+    [Gpu.GpuKernel]
+    internal static void BatchNormApplyKernel(Index1D i, ArrayView<float> x, ArrayView<float> y, ArrayView<float> affine, int channels, int plane)
+    {
+        int c = i / plane % channels;
+        y[i] = x[i] * affine[2 * c] + affine[2 * c + 1];
+    }
+
+    /// <summary>
+    /// One thread per channel c, the CPU's backward sums (in double): Σdy and Σdy·(x − mean); with x̂ = (x − mean)·rstd,
+    /// dw[c] += Σdy·x̂, db[c] += Σdy, and the coefficients of dx = a·x + k·dy + b: k = w·rstd and, when stats[2C] says the
+    /// batch statistics were used (training), a = −k·rstd·Σ(dy·x̂)/N, b = −k·Σdy/N − mean·a (evaluation: a = b = 0).
+    /// </summary>
+    [Gpu.GpuKernel]
+    internal static void BatchNormBackwardStatsKernel(Index1D c, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> stats, ArrayView<float> w,
+        ArrayView<float> dw, ArrayView<float> db, ArrayView<float> coefficients, BatchNormArgs args)
+    {
+        long n = (long)args.Batch * args.Plane;
+        float mean = stats[2 * c];
+        double rstd = stats[2 * c + 1];
+        bool training = stats[2 * args.Channels] != 0f;
+        double sumDy = 0, sumDyCentered = 0;
+        for (int s = 0; s < args.Batch; s++)
+        {
+            int offset = (s * args.Channels + c) * args.Plane;
+            for (int i = 0; i < args.Plane; i++)
+            {
+                float g = dy[offset + i];
+                sumDy += g;
+                sumDyCentered += g * (x[offset + i] - mean);
+            }
+        }
+        double sumDyXhat = sumDyCentered * rstd;
+        if (args.HasDw != 0) dw[c] += (float)sumDyXhat;
+        if (args.HasDb != 0) db[c] += (float)sumDy;
+        double k = w[c] * rstd;
+        double alpha = training ? -k * rstd * sumDyXhat / n : 0;
+        double beta = training ? -k * sumDy / n - mean * alpha : 0;
+        coefficients[3 * c] = (float)alpha;
+        coefficients[3 * c + 1] = (float)k;
+        coefficients[3 * c + 2] = (float)beta;
+    }
+
+    /// <summary>One thread per element: dx (+)= a[c]·x + b[c] + k[c]·dy.</summary>
+    [Gpu.GpuKernel]
+    internal static void BatchNormBackwardApplyKernel(Index1D i, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dx, ArrayView<float> coefficients,
+        int channels, int plane, int accumulate)
+    {
+        int c = i / plane % channels;
+        float v = x[i] * coefficients[3 * c] + coefficients[3 * c + 2];
+        v += dy[i] * coefficients[3 * c + 1];
+        dx[i] = accumulate != 0 ? dx[i] + v : v;
     }
 
     /// <summary>Vectorised per-plane loops of BatchNorm2d (Vector512, Vector256 or scalar); sums come back in double.</summary>

@@ -2,11 +2,14 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using ILGPU;
+using ILGPU.Runtime;
 using ModelGen.Cpu;
+using ModelGen.Gpu;
 
 namespace ModelGen;
 
-/// <summary>Conv2d's runtime routines: shape rule, CPU forward and backward (NCHW; GEMMs over im2col matrices with the bias and activation in the epilogue), and the NCHW shape guards the other 2-d ops share; its ILGPU form goes here too (generator rule: src/Generators/Ops/Conv2d.cs).</summary>
+/// <summary>Conv2d's runtime routines: shape rule, CPU forward and backward (NCHW; GEMMs over im2col matrices with the bias and activation in the epilogue), and the NCHW shape guards the other 2-d ops share; ILGPU form: im2col kernel, the ILGPU GEMM with the same epilogue, col2im by gathering (generator rule: src/Generators/Ops/Conv2d.cs).</summary>
 public static unsafe partial class Ops
 {
     // ---------------- shared: run-time shape guards ----------------
@@ -40,8 +43,8 @@ public static unsafe partial class Ops
 
     // ---------------- Conv2d ----------------
 
-    /// <summary>The geometry of one convolution call.</summary>
-    private readonly struct ConvGeom
+    /// <summary>The geometry of one convolution call (also the ILGPU kernels' argument: ints only).</summary>
+    internal readonly struct ConvGeom
     {
         public ConvGeom(Conv2d layer, Shape x, Shape y)
         {
@@ -73,7 +76,7 @@ public static unsafe partial class Ops
         where T : unmanaged, IFloatingPointIeee754<T>
         where TAct : struct, IActivation<T>
     {
-        RequireCpu(x, "Conv2d");
+        if (!x.Device.IsCpu) { Conv2dForwardGpu(layer, x, y, GpuOps.ActivationCode(typeof(TAct))); return; }
         KernelStats.Record("conv2d");
         var g = new ConvGeom(layer, x.Shape, y.Shape);
         var body = new ConvForwardBody<T, TAct>
@@ -126,7 +129,7 @@ public static unsafe partial class Ops
         where T : unmanaged, IFloatingPointIeee754<T>
         where TAct : struct, IActivation<T>
     {
-        RequireCpu(x, "Conv2d");
+        if (!x.Device.IsCpu) { Conv2dBackwardGpu(layer, x, y, dy, dx, accumulateDx, GpuOps.ActivationCode(typeof(TAct))); return; }
         KernelStats.Record("conv2d-backward");
         var g = new ConvGeom(layer, x.Shape, y.Shape);
         T* db = layer.Bias is { RequiresGrad: true } bias ? bias.Grad.Ptr<T>() : null;
@@ -336,6 +339,176 @@ public static unsafe partial class Ops
                 }
             }
         }
+    }
+
+    // ---------------- ILGPU ----------------
+
+    /// <summary>The geometry of a convolution call on the ILGPU engine, after checking that every tensor has the size it
+    /// implies (the kernels index without bounds checks).</summary>
+    private static ConvGeom GpuConvGeom(Conv2d layer, Tensor x, Tensor y, string what)
+    {
+        var expected = Conv2dShape(x.Shape, layer);
+        if (!expected.Equals(y.Shape)) throw new ShapeMismatchException($"{what}: {layer.Name} maps {x.Shape} to {expected}, not {y.Shape}.");
+        var g = new ConvGeom(layer, x.Shape, y.Shape);
+        if (g.Cin % g.Groups != 0 || g.Cout % g.Groups != 0)
+            throw new ShapeMismatchException($"{what}: {layer.Name} has {g.Cin} input and {g.Cout} output channels, not divisible by {g.Groups} groups.");
+        if (layer.Weight.Value.Count != g.Cout * g.KDim)
+            throw new ShapeMismatchException($"{what}: {layer.Name}.weight {layer.Weight.Value.Shape} does not hold {g.Cout}×{g.KDim} values.");
+        if (layer.Bias is { } b && b.Value.Count != g.Cout)
+            throw new ShapeMismatchException($"{what}: {layer.Name}.bias {b.Value.Shape} does not hold {g.Cout} values.");
+        if ((long)g.KDim * g.P > int.MaxValue)
+            throw new ArgumentException($"{what}: {layer.Name}'s column matrix of {g.KDim}×{g.P} values is too large for one kernel launch.");
+        foreach (var t in (ReadOnlySpan<Tensor?>)[y, layer.Weight.Value, layer.Bias?.Value])
+            if (t is not null && !ReferenceEquals(t.Device, x.Device))
+                throw new ArgumentException($"{what}: tensors on {x.Device.Name} and {t.Device.Name}.");
+        return g;
+    }
+
+    private static void Conv2dForwardGpu(Conv2d layer, Tensor x, Tensor y, int activation)
+    {
+        var g = GpuConvGeom(layer, x, y, "Conv2d");
+        KernelStats.Record("conv2d");
+        var device = GpuOps.Dev(x);
+        int colSize = g.KDim * g.P, inBlock = g.CinG * g.HW, outBlock = g.CoutG * g.P, weightBlock = g.CoutG * g.KDim;
+        var col = g.Direct ? default : device.Scratch("conv2d-col", colSize);
+        var im2col = device.Launcher("conv2d-im2col", static a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ConvGeom>(Im2ColKernel));
+        ArrayView<float> xv = x.GpuView, yv = y.GpuView, wv = layer.Weight.Value.GpuView;
+        ArrayView<float>? bias = layer.Bias?.Value.GpuView;
+        for (int b = 0; b < g.Batch; b++)
+            for (int grp = 0; grp < g.Groups; grp++)
+            {
+                var xg = xv.SubView(((long)b * g.Cin + (long)grp * g.CinG) * g.HW, inBlock);
+                var src = xg;
+                if (!g.Direct)
+                {
+                    im2col(colSize, xg, col, g);
+                    src = col;
+                }
+                var yg = yv.SubView(((long)b * g.Cout + (long)grp * g.CoutG) * g.P, outBlock);
+                GpuOps.Gemm(device, wv.SubView((long)grp * weightBlock, weightBlock), false, src, false, yg, g.CoutG, g.P, g.KDim, false,
+                    bias is { } bv ? bv.SubView((long)grp * g.CoutG, g.CoutG) : yg.SubView(0, 1), bias is not null, true, activation);
+            }
+    }
+
+    private static void Conv2dBackwardGpu(Conv2d layer, Tensor x, Tensor y, Tensor dy, Tensor? dx, bool accumulateDx, int activation)
+    {
+        var g = GpuConvGeom(layer, x, y, "Conv2d backward");
+        GpuOps.Same(y, dy, "Conv2d backward");
+        if (dx is not null) GpuOps.Same(x, dx, "Conv2d backward");
+        KernelStats.Record("conv2d-backward");
+        var device = GpuOps.Dev(x);
+        bool hasDb = layer.Bias is { RequiresGrad: true };
+        if (hasDb || activation != 0)
+        {
+            var act = device.Launcher("conv2d-activation-backward", static a =>
+                a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(ConvActivationBackwardKernel));
+            act(g.Cout, dy.GpuView, y.GpuView, hasDb ? layer.Bias!.Grad.GpuView : dy.GpuView.SubView(0, 1), g.Batch, g.Cout, g.P, activation, hasDb ? 1 : 0);
+        }
+        bool needDw = layer.Weight.RequiresGrad;
+        if (!needDw && dx is null) return;
+        int colSize = g.KDim * g.P, inBlock = g.CinG * g.HW, outBlock = g.CoutG * g.P, weightBlock = g.CoutG * g.KDim;
+        var col = g.Direct || !needDw ? default : device.Scratch("conv2d-col", colSize);
+        var dcol = g.Direct || dx is null ? default : device.Scratch("conv2d-dcol", colSize);
+        var im2col = device.Launcher("conv2d-im2col", static a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ConvGeom>(Im2ColKernel));
+        var col2im = device.Launcher("conv2d-col2im", static a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ConvGeom, int>(Col2ImKernel));
+        ArrayView<float> xv = x.GpuView, dzv = dy.GpuView, wv = layer.Weight.Value.GpuView;
+        ArrayView<float> dwv = needDw ? layer.Weight.Grad.GpuView : default, dxv = dx is null ? default : dx.GpuView;
+        var noBias = dzv.SubView(0, 1);
+        // images in order, so the weight gradient's sum has a fixed order
+        for (int b = 0; b < g.Batch; b++)
+            for (int grp = 0; grp < g.Groups; grp++)
+            {
+                var xg = xv.SubView(((long)b * g.Cin + (long)grp * g.CinG) * g.HW, inBlock);
+                var dz = dzv.SubView(((long)b * g.Cout + (long)grp * g.CoutG) * g.P, outBlock);
+                var wg = wv.SubView((long)grp * weightBlock, weightBlock);
+                if (needDw)
+                {
+                    var src = xg;
+                    if (!g.Direct)
+                    {
+                        im2col(colSize, xg, col, g);
+                        src = col;
+                    }
+                    GpuOps.Gemm(device, dz, false, src, true, dwv.SubView((long)grp * weightBlock, weightBlock), g.CoutG, g.KDim, g.P, true, noBias, false, false, 0);
+                }
+                if (dx is null) continue;
+                var dxg = dxv.SubView(((long)b * g.Cin + (long)grp * g.CinG) * g.HW, inBlock);
+                if (g.Direct)
+                    GpuOps.Gemm(device, wg, true, dz, false, dxg, g.KDim, g.P, g.CoutG, accumulateDx, noBias, false, false, 0);
+                else
+                {
+                    GpuOps.Gemm(device, wg, true, dz, false, dcol, g.KDim, g.P, g.CoutG, false, noBias, false, false, 0);
+                    col2im(inBlock, dcol, dxg, g, accumulateDx ? 1 : 0);
+                }
+            }
+    }
+
+    /// <summary>One thread per element of a group's column matrix [Cin/g·k·k, Ho·Wo]:
+    /// col[(c·k + i)·k + j, oh·Wo + ow] = x[c, oh·s − p + i·d, ow·s − p + j·d], zero outside the input.</summary>
+    [Gpu.GpuKernel]
+    internal static void Im2ColKernel(Index1D index, ArrayView<float> x, ArrayView<float> col, ConvGeom g)
+    {
+        int row = index / g.P, pixel = index - row * g.P;
+        int oh = pixel / g.Wo, ow = pixel - oh * g.Wo;
+        int taps = g.K * g.K;
+        int c = row / taps, tap = row - c * taps;
+        int i = tap / g.K, j = tap - i * g.K;
+        int ih = oh * g.Stride - g.Pad + i * g.Dil, iw = ow * g.Stride - g.Pad + j * g.Dil;
+        col[index] = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W ? x[(c * g.H + ih) * g.W + iw] : 0f;
+    }
+
+    /// <summary>The adjoint of <see cref="Im2ColKernel"/>, one thread per element of a group's input gradient (no atomics):
+    /// dx[c, ih, iw] (+)= Σ dcol[(c·k + i)·k + j, oh·Wo + ow] over the taps with oh·s − p + i·d = ih and ow·s − p + j·d = iw,
+    /// in tap order.</summary>
+    [Gpu.GpuKernel]
+    internal static void Col2ImKernel(Index1D index, ArrayView<float> dcol, ArrayView<float> dx, ConvGeom g, int accumulate)
+    {
+        int c = index / g.HW, at = index - c * g.HW;
+        int ih = at / g.W, iw = at - ih * g.W;
+        float sum = 0f;
+        for (int i = 0; i < g.K; i++)
+        {
+            int th = ih + g.Pad - i * g.Dil;
+            if (th < 0 || th % g.Stride != 0) continue;
+            int oh = th / g.Stride;
+            if (oh >= g.Ho) continue;
+            for (int j = 0; j < g.K; j++)
+            {
+                int tw = iw + g.Pad - j * g.Dil;
+                if (tw < 0 || tw % g.Stride != 0) continue;
+                int ow = tw / g.Stride;
+                if (ow >= g.Wo) continue;
+                sum += dcol[((c * g.K + i) * g.K + j) * g.P + oh * g.Wo + ow];
+            }
+        }
+        dx[index] = accumulate != 0 ? dx[index] + sum : sum;
+    }
+
+    /// <summary>One thread per output channel c: dZ = act'(y) ⊙ dY in place over the batch's planes of c, and
+    /// db[c] += Σ dZ (summed in double, images in order).</summary>
+    [Gpu.GpuKernel]
+    internal static void ConvActivationBackwardKernel(Index1D c, ArrayView<float> dy, ArrayView<float> y, ArrayView<float> db,
+        int batch, int channels, int plane, int activation, int hasDb)
+    {
+        double sum = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            int offset = (b * channels + c) * plane;
+            for (int i = 0; i < plane; i++)
+            {
+                float v = dy[offset + i];
+                if (activation != 0)
+                {
+                    v = GpuMath.ActivationGrad(activation, y[offset + i], v);
+                    dy[offset + i] = v;
+                }
+                sum += v;
+            }
+        }
+        if (hasDb != 0) db[c] += (float)sum;
     }
 
     /// <summary>Per-part scratch of the convolution routines (column matrices, partial weight gradients), grown on
