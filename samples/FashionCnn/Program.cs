@@ -12,14 +12,19 @@ using ModelGen.Training;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
-var options = FashionOptions.Parse(args, "FashionCnn [--epochs N] [--batch-size N] [--data DIR] [--device cpu] [--output DIR] [--seed N] [--quick]",
+var options = FashionOptions.Parse(args, "FashionCnn [--epochs N] [--batch-size N] [--data DIR] [--device cpu|cuda|ilgpu-cpu] [--output DIR] [--seed N] [--quick]",
     "runs/fashion-cnn", allowLoop: false, out int exitCode);
 if (options is null) return exitCode;
 
-var dev = Device.Parse(options.Device);
-if (!dev.IsCpu)
+Device dev;
+try
 {
-    Console.Error.WriteLine($"FashionCnn runs on the CPU engine: the ILGPU kernels of Conv2d, the poolings and BatchNorm2d are not written yet (got --device {options.Device}; use --device cpu).");
+    dev = Device.Parse(options.Device);
+}
+catch (ArgumentException e)
+{
+    // an unknown name, or a GPU that is not there (the message says what the driver reported)
+    Console.Error.WriteLine(e.Message);
     return 2;
 }
 

@@ -6,7 +6,7 @@ namespace ModelGen.Ilgpu.Tests;
 /// Runs a convolutional model on the CPU engine and on an ILGPU device from the same seed (so the same initial
 /// parameters) and the same input, and compares element-wise, |a − b| ≤ 1e-6 + 1e-4·|b|: the output and loss of each
 /// training step, every parameter gradient, dx, the parameters and buffers (BatchNorm's running statistics) after each
-/// AdamW step, then the output and gradients in eval mode. Dropout masks come from a counter-based RNG, so both engines
+/// AdamW step (taken from the same gradients: see <see cref="SyncGradients"/>), then the output and gradients in eval mode. Dropout masks come from a counter-based RNG, so both engines
 /// drop the same units.
 /// </summary>
 public static class CnnComparison
@@ -123,6 +123,7 @@ public static class CnnComparison
             foreach (var b in cpuModel.Buffers)
                 worst.Check(Values(gpuModel, b.Name), b.Value.ToArray(), $"{c.Name}: {b.Name} ({at})");
             if (optC is null || optG is null || eval) continue;
+            SyncGradients(cpuModel, gpuModel);
             optC.Step();
             optG.Step();
             optC.ZeroGrad();
@@ -131,6 +132,19 @@ public static class CnnComparison
                 worst.Check(Values(gpuModel, p.Name), p.Value.ToArray(), $"{c.Name}: {p.Name} after {at}");
         }
         return worst;
+    }
+
+    /// <summary>
+    /// Gives the ILGPU model the CPU model's gradients, once they have been compared, before both optimizers step. Adam's
+    /// first steps move each weight by about lr whatever its gradient's size, so for a gradient that cancels to rounding
+    /// level (|g| ≪ the gradients it sums) its rounding, different on each engine, becomes a step difference of up to lr:
+    /// that measures Adam's normalisation, not the engine. From identical gradients the parameter comparison measures
+    /// the ILGPU AdamW update itself; each next step's gradients are compared again from the parameters it produced.
+    /// </summary>
+    internal static void SyncGradients(Module cpu, Module gpu)
+    {
+        foreach (var p in cpu.Parameters)
+            if (p.RequiresGrad) gpu.Parameter(p.Name).Grad.CopyFrom(p.Grad);
     }
 
     private static float[] Values(Module model, string name) =>

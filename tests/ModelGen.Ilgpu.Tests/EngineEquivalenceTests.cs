@@ -138,7 +138,17 @@ public class EngineEquivalenceTests
     }
 
     [Test]
-    public void GemmLayoutsAndEpilogues_MatchTheCpuEngine([Values(1, 3, 17)] int m, [Values(1, 16, 33)] int n, [Values(1, 5, 64)] int k)
+    public void GemmLayoutsAndEpilogues_MatchTheCpuEngine([Values(1, 3, 17)] int m, [Values(1, 16, 33)] int n, [Values(1, 5, 64)] int k,
+        [Values(false, true)] bool tiled)
+    {
+        // the engine runs the per-element GEMM on the CPU accelerator and the tiled one on GPUs: both are checked here
+        var device = (ModelGen.Gpu.IlgpuDevice)Gpu;
+        device.TiledGemm = tiled;
+        try { Gemms(m, n, k); }
+        finally { device.TiledGemm = false; }
+    }
+
+    private static void Gemms(int m, int n, int k)
     {
         using var cpu = new LinearOp(k, n, DType.Float32);
         var data = Enumerable.Range(0, m * k).Select(i => MathF.Cos(i * 0.37f)).ToArray();

@@ -9,12 +9,11 @@ namespace ModelGen.Ilgpu.Tests;
 /// dropout masks: the masks are drawn from counters, not from a stream), in training mode with padding: the loss, every
 /// parameter's gradient, and the parameters after 3 AdamW steps agree element-wise (<see cref="Agreement"/>); and the
 /// Trainer (AdamW with its two parameter groups, gradient clipping, linear schedule, dynamic padding) ends 3 steps on the
-/// same parameters. The learning rate is HuggingFace's default for BERT fine-tuning (5e-5): Adam's first steps move every
-/// weight by about lr whatever its gradient's size, so a gradient at rounding level (|g| ~ ε) turns its rounding into a
-/// step difference of up to lr; at 5e-5 such elements stay within the tolerance. The key projections' biases are left out
-/// of the parameter comparison: their gradient is zero in exact arithmetic (q·b_k adds the same number to every score
-/// of a row, and softmax ignores that), so both engines hold rounding noise there, which Adam turns into ±lr steps in
-/// arbitrary directions; the test asserts that noise is below 1e-6 instead. <see cref="TransformerAgreement"/> holds the comparisons; the ILGPU CPU accelerator runs them here,
+/// same parameters. The optimizer steps of the first test start from the same gradients (CnnComparison.SyncGradients
+/// says why); the Trainer's run lets every difference accumulate, at HuggingFace's learning rate for BERT fine-tuning
+/// (5e-5), and leaves the key projections' biases out: their gradient is zero in exact arithmetic (q·b_k adds the same
+/// number to every score of a row, and softmax ignores that), so both engines hold rounding noise there, which Adam turns
+/// into ±lr steps in arbitrary directions; the first test asserts that noise stays below 1e-6. <see cref="TransformerAgreement"/> holds the comparisons; the ILGPU CPU accelerator runs them here,
 /// <see cref="TransformersOnCudaTests"/> on a GPU.
 /// </summary>
 public class TransformersOnIlgpuTests
@@ -51,13 +50,14 @@ internal static class TransformerAgreement
 
     public static BertTokenizer Tokenizer() => BertTokenizer.FromVocab(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", .. Words]);
 
-    /// <summary>Sentences of 1–20 words: a batch of them is padded, so the attention mask matters.</summary>
-    public static List<Example> Data(int count, int seed)
+    /// <summary>Sentences of 1–20 words (or up to <paramref name="maxWords"/>): a batch of them is padded, so the
+    /// attention mask matters.</summary>
+    public static List<Example> Data(int count, int seed, int maxWords = 20)
     {
         var rng = new Random(seed);
         return Enumerable.Range(0, count).Select(_ =>
         {
-            var text = string.Join(' ', Enumerable.Range(0, rng.Next(1, 21)).Select(_ => Words[rng.Next(Words.Length)]));
+            var text = string.Join(' ', Enumerable.Range(0, rng.Next(1, Math.Min(20, maxWords) + 1)).Select(_ => Words[rng.Next(Words.Length)]));
             return new Example(text, text.Contains("great") || text.Contains("love") ? 1 : 0);
         }).ToList();
     }
@@ -65,10 +65,14 @@ internal static class TransformerAgreement
     /// <summary>2 layers, hidden 32, 4 heads, intermediate 64, all three dropouts at 0.1.</summary>
     public static EncoderSizes Sizes(int vocabulary) => new(vocabulary, 32, 2, 4, 64, 64, 2, 1e-12, 0.1);
 
-    public static ISequenceClassifier Create(string architecture, Device device, int vocabulary) => architecture switch
+    /// <summary>all-MiniLM-L6-v2's shape (6 layers, hidden 384, 12 heads, intermediate 1536, its 30,522-token vocabulary),
+    /// random weights.</summary>
+    public static EncoderSizes MiniLmSizes => new(30522, 384, 6, 12, 1536, 512, 2, 1e-12, 0.1);
+
+    public static ISequenceClassifier Create(string architecture, Device device, int vocabulary, EncoderSizes? sizes = null) => architecture switch
     {
-        "bert" => new BertForSequenceClassification(Sizes(vocabulary), 2, device, seed: 7),
-        "distilbert" => new DistilBertForSequenceClassification(Sizes(vocabulary), 2, device, seed: 7),
+        "bert" => new BertForSequenceClassification(sizes ?? Sizes(vocabulary), 2, device, seed: 7),
+        "distilbert" => new DistilBertForSequenceClassification(sizes ?? Sizes(vocabulary), 2, device, seed: 7),
         _ => throw new ArgumentException(architecture),
     };
 
@@ -76,28 +80,30 @@ internal static class TransformerAgreement
 
     private static bool IsKeyBias(string name) => name.EndsWith(".key.bias", StringComparison.Ordinal);
 
-    public static void TaskSteps(Device gpu, string architecture)
+    /// <summary>Loss, gradients and parameters over <paramref name="steps"/> AdamW steps on one padded batch of
+    /// <paramref name="batchSize"/> sentences (at most <paramref name="maxLength"/> tokens).</summary>
+    public static void TaskSteps(Device gpu, string architecture, EncoderSizes? sizes = null, int batchSize = 5, int maxLength = 24, int steps = 3)
     {
         var tokenizer = Tokenizer();
-        var cpuModel = Create(architecture, Device.Cpu, tokenizer.VocabSize);
-        var gpuModel = Create(architecture, gpu, tokenizer.VocabSize);
+        var cpuModel = Create(architecture, Device.Cpu, tokenizer.VocabSize, sizes);
+        var gpuModel = Create(architecture, gpu, tokenizer.VocabSize, sizes);
         using var cpuModule = cpuModel.Module;
         using var gpuModule = gpuModel.Module;
         foreach (var p in cpuModule.Parameters)
             Assert.That(gpuModule.Parameter(p.Name).Value.ToArray(), Is.EqualTo(p.Value.ToArray()), $"same initial {p.Name}");
-        var cpuTask = new TextClassificationTask<Example>(cpuModel, tokenizer, e => e.Text, e => e.Label, maxLength: 24);
-        var gpuTask = new TextClassificationTask<Example>(gpuModel, tokenizer, e => e.Text, e => e.Label, maxLength: 24);
-        var data = Data(5, 11);
-        var batch = cpuTask.Create(5);
-        cpuTask.Collate(data, [0, 1, 2, 3, 4], batch);
-        Assert.That(batch.Mask.Take(5 * batch.SequenceLength).Count(m => m == 0), Is.GreaterThan(0), "the batch has padding");
+        var cpuTask = new TextClassificationTask<Example>(cpuModel, tokenizer, e => e.Text, e => e.Label, maxLength: maxLength);
+        var gpuTask = new TextClassificationTask<Example>(gpuModel, tokenizer, e => e.Text, e => e.Label, maxLength: maxLength);
+        var data = Data(batchSize, 11, maxWords: maxLength);
+        var batch = cpuTask.Create(batchSize);
+        cpuTask.Collate(data, Enumerable.Range(0, batchSize).ToArray(), batch);
+        Assert.That(batch.Mask.Take(batchSize * batch.SequenceLength).Count(m => m == 0), Is.GreaterThan(0), "the batch has padding");
         using var cpuOptimizer = new AdamW(cpuModule.Parameters, lr: LearningRate);
         using var gpuOptimizer = new AdamW(gpuModule.Parameters, lr: LearningRate);
         double worstGradient = 0, worstParameter = 0;
         var failures = new List<string>();
-        for (int step = 0; step < 3; step++)
+        for (int step = 0; step < steps; step++)
         {
-            double cpuLoss = cpuTask.Loss(batch, 5), gpuLoss = gpuTask.Loss(batch, 5);
+            double cpuLoss = cpuTask.Loss(batch, batchSize), gpuLoss = gpuTask.Loss(batch, batchSize);
             Agreement.AssertLossClose(gpuLoss, cpuLoss, $"{architecture}: loss at step {step}");
             cpuTask.Backward();
             gpuTask.Backward();
@@ -110,11 +116,12 @@ internal static class TransformerAgreement
                     Assert.That(Math.Max(actual.Max(Math.Abs), expected.Max(Math.Abs)), Is.LessThan(1e-6), $"{p.Name}: zero in exact arithmetic");
                 worstGradient = Math.Max(worstGradient, Agreement.WorstFraction(actual, expected));
             }
+            CnnComparison.SyncGradients(cpuModule, gpuModule);
             cpuOptimizer.Step();
             gpuOptimizer.Step();
             cpuOptimizer.ZeroGrad();
             gpuOptimizer.ZeroGrad();
-            foreach (var p in cpuModule.Parameters.Where(p => !IsKeyBias(p.Name)))
+            foreach (var p in cpuModule.Parameters)
             {
                 var actual = gpuModule.Parameter(p.Name).Value.ToArray();
                 var expected = p.Value.ToArray();

@@ -61,6 +61,13 @@ internal static class GpuOps
         static void Launch<TAct>(IlgpuDevice d, KernelConfig config, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs args, GpuBiasEpilogue<TAct> epilogue)
             where TAct : struct, IGpuActivation
         {
+            if (!d.TiledGemm)
+            {
+                var simple = d.Launcher("gemm-per-element:" + typeof(TAct).Name, static acc =>
+                    acc.LoadAutoGroupedStreamKernel<Index2D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, GpuBiasEpilogue<TAct>>(GpuKernels.GemmPerElement));
+                simple(new Index2D(args.N, args.M), a, b, c, args, epilogue);
+                return;
+            }
             var kernel = d.Launcher("gemm:" + typeof(TAct).Name, static acc =>
                 acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, GpuBiasEpilogue<TAct>>(GpuKernels.Gemm));
             kernel(config, a, b, c, args, epilogue);

@@ -28,6 +28,10 @@ public sealed class IlgpuDevice : Device, IDisposable
     public override bool IsCpu => false;
     public Accelerator Accelerator { get; }
 
+    /// <summary>Whether the GEMM runs tiled in shared memory (GPUs) or one thread per element (ILGPU's CPU accelerator,
+    /// which simulates group barriers at great cost; a test sets it to cover the tiled kernel there too).</summary>
+    internal bool TiledGemm { get; set; }
+
     /// <summary>The GEMM tile edge: 16, or less where a group holds fewer than 256 threads.</summary>
     internal int GemmTile => Math.Min(16, (int)Math.Sqrt(Accelerator.MaxNumThreadsPerGroup));
 
@@ -59,7 +63,7 @@ public sealed class IlgpuDevice : Device, IDisposable
                     : throw new ArgumentException($"No OpenCL device {index}: found {_context.GetCLDevices().Count}."),
                 _ => _context.GetCPUDevice(0).CreateAccelerator(_context),
             };
-            var device = new IlgpuDevice($"{canonical} ({accelerator.Name})", accelerator);
+            var device = new IlgpuDevice($"{canonical} ({accelerator.Name})", accelerator) { TiledGemm = accelerator.AcceleratorType != AcceleratorType.CPU };
             Devices[canonical] = device;
             return device;
         }

@@ -76,8 +76,8 @@ public static unsafe partial class Ops
         GpuOps.Same(x, y, "Dropout");
         KernelStats.Record("dropout");
         var kernel = GpuOps.Dev(x).Launcher("dropout", static a =>
-            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, ulong>(DropoutKernel));
-        kernel(x.Count, x.GpuView, mask.GpuView, y.GpuView, (float)p, (float)(1.0 / (1.0 - p)), key);
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, double, float, ulong>(DropoutKernel));
+        kernel(x.Count, x.GpuView, mask.GpuView, y.GpuView, p, (float)(1.0 / (1.0 - p)), key);
     }
 
     private static void MultiplyGpu(Tensor dy, Tensor mask, Tensor dx, bool accumulate)
@@ -97,7 +97,7 @@ public static unsafe partial class Ops
     }
 
     [Gpu.GpuKernel]
-    internal static void DropoutKernel(Index1D i, ArrayView<float> x, ArrayView<float> mask, ArrayView<float> y, float p, float keep, ulong key)
+    internal static void DropoutKernel(Index1D i, ArrayView<float> x, ArrayView<float> mask, ArrayView<float> y, double p, float keep, ulong key)
     {
         double u = Rng.Uniform(key, (ulong)(int)i);
         float m = u >= p ? keep : 0f;

@@ -112,12 +112,4 @@ public static unsafe partial class Ops
             if (id != paddingIndex) grad[id * dim + c] += dy[r * dim + c];
         }
     }
-
-    // ---------------- shared: CPU-only guard ----------------
-
-    /// <summary>Throws for tensors off the CPU engine (for ops without an ILGPU form; none of today's float32 ops).</summary>
-    private static void RequireCpu(Tensor t, string op)
-    {
-        if (!t.Device.IsCpu) throw new NotSupportedException($"{op} runs on the CPU engine; its ILGPU kernels are not written yet (use --device cpu).");
-    }
 }
