@@ -10,6 +10,6 @@ public class CnnOnCudaTests
     {
         var device = Device.Parse(Environment.GetEnvironmentVariable("MODELGEN_GPU_DEVICE") ?? "cuda");
         var worst = CnnComparison.Compare(CnnComparison.FashionCnn, device);
-        TestContext.Out.WriteLine($"{CnnComparison.FashionCnn.Name} on {device.Name}: {worst}");
+        Report.Line($"{CnnComparison.FashionCnn.Name} on {device.Name}: {worst}");
     }
 }

@@ -15,14 +15,14 @@ public class GpuBundleTests
     public void QuickstartMlp_ThreeAdamWSteps_AgreeWithTheCpuEngine()
     {
         var c = new CnnComparison.Case("quickstart-mlp", d => new FashionMnistSample.FashionMlp(d, 3), [64, 784], CrossEntropy: true);
-        TestContext.Out.WriteLine($"{c.Name} on {Gpu.Name}: {CnnComparison.Compare(c, Gpu)}");
+        Report.Line($"{c.Name} on {Gpu.Name}: {CnnComparison.Compare(c, Gpu)}");
     }
 
     [Test]
     public void FashionCnnAt28x28_OneStep_AgreesWithTheCpuEngine()
     {
         var c = new CnnComparison.Case("fashion-cnn-28x28", d => new FashionCnnSample.FashionCnn(d, 3), [16, 1, 28, 28], CrossEntropy: true, TrainingOutputs: false);
-        TestContext.Out.WriteLine($"{c.Name} on {Gpu.Name}: {CnnComparison.Compare(c, Gpu, steps: 1)}");
+        Report.Line($"{c.Name} on {Gpu.Name}: {CnnComparison.Compare(c, Gpu, steps: 1)}");
     }
 
     [Test]

@@ -1,100 +1,124 @@
 using System.Diagnostics;
+using System.Reflection;
 using ModelGen;
+using ModelGen.Gpu;
 using ModelGen.Optim;
+using NUnit.Framework;
 
-// The GPU check: the quickstart MLP (and a residual GELU model) on the GPU device against the CPU engine from the same
-// weights and inputs (outputs, losses, gradients, an Adam step), then timings of training steps and a GEMM.
-// Usage: GpuCheck [device=cuda] [batch=64]
-var deviceName = args.Length > 0 ? args[0] : "cuda";
-int batch = args.Length > 1 ? int.Parse(args[1]) : 64;
-var gpu = Device.Parse(deviceName);
+// The GPU check, for a machine with a GPU and no .NET SDK (scripts/gpu-bundle.sh packs it with the .NET runtime): runs
+// every [Category("Gpu")] test of ModelGen.Ilgpu.Tests — the BERT, DistilBERT, FashionCnn, quickstart MLP and
+// MiniLM-shaped comparisons with the CPU engine — on MODELGEN_GPU_DEVICE (default cuda), then times a training step of
+// the quickstart MLP and GEMMs, and prints one table. A small runner of its own: NUnit's runners need the SDK.
+// Usage: GpuCheck [device=cuda]
+var deviceName = args.Length > 0 ? args[0] : Environment.GetEnvironmentVariable("MODELGEN_GPU_DEVICE") ?? "cuda";
+Environment.SetEnvironmentVariable("MODELGEN_GPU_DEVICE", deviceName);
+Console.WriteLine($"driver: {CudaDriver.Describe()}");
+Device gpu;
+try
+{
+    gpu = Device.Parse(deviceName);
+}
+catch (ArgumentException e)
+{
+    Console.WriteLine(e.Message);
+    return 2;
+}
 Console.WriteLine($"device: {gpu.Name}; CPU engine threads: {ModelGen.Cpu.CpuParallel.ThreadCount}");
-int failures = 0;
 
-var rng = new Random(1);
-var data = Enumerable.Range(0, batch * 784).Select(_ => (float)rng.NextDouble()).ToArray();
-var labels = Enumerable.Range(0, batch).Select(i => i % 10).ToArray();
-using var xc = Tensor.From<float>(data, new Shape(batch, 784), DType.Float32);
-using var xg = Tensor.From<float>(data, new Shape(batch, 784), DType.Float32, gpu);
-
-using (var cpuModel = new Mlp(Device.Cpu, 7))
-using (var gpuModel = new Mlp(gpu, 7))
-using (var optC = new Adam(cpuModel.Parameters, 1e-3))
-using (var optG = new Adam(gpuModel.Parameters, 1e-3))
+var rows = new List<(string Check, string Result, double Seconds, string Detail)>();
+foreach (var (name, run) in GpuTests(typeof(ModelGen.Ilgpu.Tests.GpuBundleTests).Assembly))
 {
-    for (int step = 0; step < 3; step++)
-    {
-        double lc = cpuModel.CrossEntropy(xc, labels), lg = gpuModel.CrossEntropy(xg, labels);
-        cpuModel.Backward();
-        gpuModel.Backward();
-        CheckD($"step {step} loss", [lg], [lc]);
-        foreach (var p in cpuModel.Parameters) Check($"step {step} d{p.Name}", gpuModel.Parameter(p.Name).Grad.ToArray(), p.Grad.ToArray());
-        optC.Step(); optG.Step(); optC.ZeroGrad(); optG.ZeroGrad();
-    }
-    foreach (var p in cpuModel.Parameters) Check($"after 3 Adam steps {p.Name}", gpuModel.Parameter(p.Name).Value.ToArray(), p.Value.ToArray());
-
-    Console.WriteLine($"MLP train step, batch {batch}: GPU {TimeStep(gpuModel, optG, xg, gpu):F3} ms, CPU engine {TimeStep(cpuModel, optC, xc, null):F3} ms");
-}
-
-// ILGPU's CPU simulator is far too slow for big GEMMs: a rehearsal there times a small one
-foreach (int size in gpu.Name.StartsWith("ilgpu-cpu") ? new[] { 32 } : new[] { 512, 1024, 2048 })
-{
-    using var a = Tensor.Zeros(new Shape(size, size), DType.Float32, gpu);
-    using var c = Tensor.Zeros(new Shape(size, size), DType.Float32, gpu);
-    Ops.MatMul(a, false, a, true, c);
-    Ops.Synchronize(gpu);
+    var output = new StringWriter();
+    ModelGen.Ilgpu.Tests.Report.Sink = line => output.WriteLine(line);
+    var console = Console.Out;
+    Console.SetOut(output);
     var clock = Stopwatch.StartNew();
-    int reps = 10;
-    for (int i = 0; i < reps; i++) Ops.MatMul(a, false, a, true, c);
-    Ops.Synchronize(gpu);
-    double seconds = clock.Elapsed.TotalSeconds / reps;
-    Console.WriteLine($"GEMM NT {size}^3: {2.0 * size * size * size / seconds / 1e9:F1} GFLOP/s");
+    string result = "passed", detail;
+    try
+    {
+        run();
+        detail = output.ToString();
+    }
+    catch (Exception e)
+    {
+        var inner = e is TargetInvocationException { InnerException: { } i } ? i : e;
+        result = inner is AssertionException ? "FAILED" : "ERROR";
+        detail = inner is AssertionException ? inner.Message : inner.ToString();
+    }
+    finally
+    {
+        Console.SetOut(console);
+    }
+    rows.Add((name, result, clock.Elapsed.TotalSeconds, OneLine(detail)));
+    Console.WriteLine($"{result,-6} {name} ({clock.Elapsed.TotalSeconds:F1} s)");
 }
 
-Console.WriteLine(failures == 0 ? "GPU check: all equivalence checks passed" : $"GPU check: {failures} equivalence checks FAILED");
-return failures == 0 ? 0 : 1;
-
-double TimeStep(Mlp model, Optimizer opt, Tensor x, Device? device)
+// timings (the GPU table of GPU part 2 starts here): an MLP training step and square GEMMs
+var timings = new List<(string, double)>();
+using (var model = new FashionMnistSample.FashionMlp(gpu, 7))
+using (var optimizer = new AdamW(model.Parameters, 1e-3))
 {
-    bool simulator = device?.Name.StartsWith("ilgpu-cpu") == true; // a rehearsal: time one step only
-    for (int i = 0; i < (simulator ? 1 : 5); i++) Step();
-    if (device is not null) Ops.Synchronize(device);
-    var clock = Stopwatch.StartNew();
-    int n = simulator ? 1 : 50;
-    for (int i = 0; i < n; i++) Step();
-    if (device is not null) Ops.Synchronize(device);
-    return clock.Elapsed.TotalMilliseconds / n;
-
-    void Step()
+    int batch = 64;
+    var rng = new Random(1);
+    using var x = Tensor.From<float>(Enumerable.Range(0, batch * 784).Select(_ => (float)rng.NextDouble()).ToArray(), new Shape(batch, 784), DType.Float32, gpu);
+    var labels = Enumerable.Range(0, batch).Select(i => i % 10).ToArray();
+    bool simulator = gpu.Name.StartsWith("ilgpu-cpu", StringComparison.Ordinal);
+    timings.Add(($"quickstart MLP train step, batch {batch} (ms)", Time(simulator ? 1 : 50, () =>
     {
-        model.CrossEntropy(x, labels);
-        model.Backward();
-        opt.Step();
-        opt.ZeroGrad();
+        ((IModel)model).CrossEntropy(x, labels);
+        ((IModel)model).Backward();
+        optimizer.Step();
+        optimizer.ZeroGrad();
+    }) * 1e3));
+    foreach (int size in simulator ? new[] { 32 } : new[] { 512, 1024, 2048 })
+    {
+        using var a = Tensor.Zeros(new Shape(size, size), DType.Float32, gpu);
+        using var c = Tensor.Zeros(new Shape(size, size), DType.Float32, gpu);
+        double seconds = Time(10, () => Ops.MatMul(a, false, a, true, c));
+        timings.Add(($"GEMM NT {size}³ (GFLOP/s)", 2.0 * size * size * size / seconds / 1e9));
+    }
+
+    double Time(int reps, Action step)
+    {
+        step();
+        Ops.Synchronize(gpu);
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < reps; i++) step();
+        Ops.Synchronize(gpu);
+        return clock.Elapsed.TotalSeconds / reps;
     }
 }
 
-void Check(string what, float[] actual, float[] expected)
+Console.WriteLine();
+Console.WriteLine($"| check on {gpu.Name} | result | s | detail |");
+Console.WriteLine("|---|---|---|---|");
+foreach (var (check, result, seconds, detail) in rows) Console.WriteLine($"| {check} | {result} | {seconds:F1} | {detail} |");
+foreach (var (what, value) in timings) Console.WriteLine($"| {what} | {value:F2} | | timing |");
+int failed = rows.Count(r => r.Result != "passed");
+Console.WriteLine($"{rows.Count - failed} passed, {failed} failed");
+return failed == 0 ? 0 : 1;
+
+static string OneLine(string text)
 {
-    double diff = 0, norm = 0;
-    for (int i = 0; i < actual.Length; i++)
-    {
-        diff += (double)(actual[i] - expected[i]) * (actual[i] - expected[i]);
-        norm += (double)expected[i] * expected[i];
-    }
-    double rel = norm == 0 ? Math.Sqrt(diff) : Math.Sqrt(diff / norm);
-    bool ok = rel <= 1e-5;
-    if (!ok) failures++;
-    if (!ok || what.Contains("loss")) Console.WriteLine($"{(ok ? "ok  " : "FAIL")} {what}: relative error {rel:E2}");
+    var line = string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Replace("|", "/");
+    return line.Length > 300 ? line[..300] + "…" : line;
 }
 
-void CheckD(string what, double[] actual, double[] expected) => Check(what, actual.Select(v => (float)v).ToArray(), expected.Select(v => (float)v).ToArray());
-
-[Model]
-public partial class Mlp
+// every test method (and test case) of the classes marked [Category("Gpu")], in name order
+static IEnumerable<(string Name, Action Run)> GpuTests(Assembly assembly)
 {
-    [Layer] readonly Linear fc1 = new(784, 512);
-    [Layer] readonly Linear fc2 = new(512, 512);
-    [Layer] readonly Linear fc3 = new(512, 10);
-    Tensor Forward(Tensor x) => fc3.Apply(Relu(fc2.Apply(Relu(fc1.Apply(x)))));
+    var classes = assembly.GetTypes()
+        .Where(t => t.GetCustomAttributes<CategoryAttribute>().Any(c => c.Name == "Gpu"))
+        .OrderBy(t => t.Name, StringComparer.Ordinal);
+    foreach (var type in classes)
+        foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Instance).OrderBy(m => m.Name, StringComparer.Ordinal))
+        {
+            var cases = method.GetCustomAttributes<TestCaseAttribute>().Select(c => c.Arguments).ToList();
+            if (cases.Count == 0 && method.GetCustomAttribute<TestAttribute>() is not null) cases.Add([]);
+            foreach (var arguments in cases)
+            {
+                var label = arguments.Length == 0 ? "" : $"({string.Join(", ", arguments)})";
+                yield return ($"{type.Name}.{method.Name}{label}", () => method.Invoke(Activator.CreateInstance(type), arguments));
+            }
+        }
 }
