@@ -11,7 +11,7 @@ namespace ModelGen.Ilgpu.Tests;
 /// </summary>
 public static class CnnComparison
 {
-    public const double Absolute = 1e-6, Relative = 1e-4;
+    public const double Absolute = Agreement.Absolute, Relative = Agreement.Relative;
 
     /// <param name="TrainingOutputs">with <paramref name="CrossEntropy"/>: also compare each training step's output, at the
     /// price of a second forward pass per step (the eval-mode output is always compared).</param>
