@@ -100,7 +100,7 @@ return failed == 0 ? 0 : 1;
 
 static string OneLine(string text)
 {
-    var line = string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Replace("|", "/");
+    var line = string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Replace("|", "\\|");
     return line.Length > 300 ? line[..300] + "…" : line;
 }
 
