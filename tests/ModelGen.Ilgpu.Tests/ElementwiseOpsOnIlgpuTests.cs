@@ -36,7 +36,7 @@ public class ElementwiseOpsOnIlgpuTests
         var rng = new Random(3);
         foreach (var shape in new[] { new Shape(3, 17), new Shape(2, 257) })
         {
-            var x = Enumerable.Range(0, shape.Count).Select(_ => (float)(rng.NextDouble() * 12 - 6)).ToArray();
+            var x = Enumerable.Range(0, shape.Count).Select(_ => (float)contract.Domain(rng.NextDouble() * 12 - 6)).ToArray();
             var gy = Enumerable.Range(0, shape.Count).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
             var cpu = Run(contract, Device.Cpu, x, gy, shape);
             var gpu = Run(contract, Gpu, x, gy, shape);
