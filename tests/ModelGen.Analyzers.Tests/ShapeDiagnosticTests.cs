@@ -318,6 +318,30 @@ public sealed class ShapeDiagnosticTests
     // ---------- MG0006: element-wise shapes ----------
 
     [Test]
+    public Task Gate_WithAnotherWidth() => Verify.Analyze("""
+        [Model]
+        public partial class Gate
+        {
+            [Layer] readonly Linear a = new(4, 8);
+            [Layer] readonly Linear g = new(4, 6);
+            Tensor Forward(Tensor x) => {|#0:a.Apply(x) * Sigmoid(g.Apply(x))|};
+        }
+        """,
+        Verify.Diagnostic(Descriptors.ElementwiseShapes).WithLocation(0)
+            .WithArguments("'*' needs equal shapes but 'a.Apply(x)' has shape […, 8] and 'Sigmoid(g.Apply(x))' has shape […, 6] (ModelGen does not broadcast)"));
+
+    [Test]
+    public Task GatedUnitAndNumbersOnEitherSide_NoDiagnostics() => Verify.Analyze("""
+        [Model]
+        public partial class Gate
+        {
+            [Layer] readonly Linear a = new(4, 8);
+            [Layer] readonly Linear g = new(4, 8);
+            Tensor Forward(Tensor x) => (1.0 - a.Apply(x) * Sigmoid(g.Apply(x))) / (Square(g.Apply(x)) + 1) - 0.5;
+        }
+        """);
+
+    [Test]
     public Task Residual_WithAnotherWidth() => Verify.Analyze("""
         [Model]
         public partial class Residual

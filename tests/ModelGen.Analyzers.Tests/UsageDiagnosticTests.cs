@@ -229,7 +229,7 @@ public sealed class UsageDiagnosticTests
         }
         """,
         Verify.Diagnostic(Descriptors.UnsupportedConstruct).WithLocation(0)
-            .WithArguments($"M.Forward cannot be compiled by ModelGen: 'new double[] {{ 1, 2 }}' is not supported in Forward: use layers' Apply, the DSL functions ({ModelGen.Generators.Graph.GraphBuilder.KnownFunctions}), +, -, * or / by a number, and Reshape"));
+            .WithArguments($"M.Forward cannot be compiled by ModelGen: 'new double[] {{ 1, 2 }}' is not supported in Forward: use layers' Apply, the DSL functions ({ModelGen.Generators.Graph.GraphBuilder.KnownFunctions}), +, -, * and / between tensors of one shape or with a number, and Reshape"));
 
     [Test]
     public Task ForeachOverSomethingElse() => Verify.Analyze("""
@@ -250,15 +250,15 @@ public sealed class UsageDiagnosticTests
             .WithArguments("M.Forward cannot be compiled by ModelGen: foreach over 'extra': only a LayerList<T> [Layer] can be looped over"));
 
     [Test]
-    public Task TensorTimesTensor() => Verify.Analyze("""
+    public Task NumberDividedByTensor() => Verify.Analyze("""
         [Model]
         public partial class M
         {
-            Tensor Forward(Tensor x, Tensor y) => {|#0:{|CS0019:x * y|}|};
+            Tensor Forward(Tensor x) => {|#0:{|CS0019:2.0 / x|}|};
         }
         """,
         Verify.Diagnostic(Descriptors.UnsupportedConstruct).WithLocation(0)
-            .WithArguments("M.Forward cannot be compiled by ModelGen: '*' between two tensors is not supported: multiply or divide a tensor by a number"));
+            .WithArguments("M.Forward cannot be compiled by ModelGen: a number divided by a tensor is not supported: write the reciprocal with Rsqrt(Square(x)) or multiply by a number"));
 
     [Test]
     public Task NoForward() => Verify.Analyze("""

@@ -36,6 +36,7 @@ public class EngineEquivalenceTests
         new("sum", d => new SumOp(d), [3, 7]),
         new("mean", d => new MeanOp(d), [3, 7]),
         new("div-neg", d => new DivNegOp(d), [3, 7]),
+        new("gated-mlp", d => new GatedMlp(d, 8), [4, 5]),
     ];
 
     /// <summary>‖a − b‖/‖b‖ (‖a − b‖ when b is zero), the agreement measure of the ILGPU tests.</summary>

@@ -147,7 +147,7 @@ public static class GraphBuilder
                     _g.Error($"the number {e.Name} is used where a tensor is expected", e);
                     return null;
                 default:
-                    _g.Error($"'{e.Name}' is not supported in Forward: use layers' Apply, the DSL functions ({GraphBuilder.KnownFunctions}), +, -, * or / by a number, and Reshape", e);
+                    _g.Error($"'{e.Name}' is not supported in Forward: use layers' Apply, the DSL functions ({GraphBuilder.KnownFunctions}), +, -, * and / between tensors of one shape or with a number, and Reshape", e);
                     return null;
             }
         }
@@ -156,27 +156,54 @@ public static class GraphBuilder
         {
             var left = e.Args[0];
             var right = e.Args[1];
-            if (e.Name is "*" or "/")
+            bool leftNumber = left.Kind == ExpressionKind.Number, rightNumber = right.Kind == ExpressionKind.Number;
+            if (leftNumber && rightNumber)
             {
-                var (tensor, number) = right.Kind == ExpressionKind.Number ? (left, right) : left.Kind == ExpressionKind.Number && e.Name == "*" ? (right, left) : (null, null);
-                if (tensor is null || number is null)
+                _g.Error($"'{e.Name}' between two numbers is used where a tensor is expected", e);
+                return null;
+            }
+            if (e.Name is "*" or "/" && (leftNumber || rightNumber))
+            {
+                if (leftNumber && e.Name == "/")
                 {
-                    _g.Error($"'{e.Name}' between two tensors is not supported: multiply or divide a tensor by a number", e);
+                    _g.Error("a number divided by a tensor is not supported: write the reciprocal with Rsqrt(Square(x)) or multiply by a number", e);
                     return null;
                 }
+                var (tensor, number) = rightNumber ? (left, right) : (right, left);
                 if (Lower(tensor) is not int t) return null;
-                var scale = e.Name == "*" ? number.Number : 1.0 / number.Number;
-                var n = _g.Add(OpKind.MulScalar, t);
-                n.Origin = e;
-                n.Scalar = scale;
-                n.Shape = _g[t].Shape;
-                return n.Id;
+                return Scalar(OpKind.MulScalar, t, e.Name == "*" ? number.Number : 1.0 / number.Number, e);
+            }
+            if (e.Name is "+" or "-" && (leftNumber || rightNumber))
+            {
+                // x + c, c + x, x − c, and c − x as (−x) + c
+                var tensor = rightNumber ? left : right;
+                double c = rightNumber ? right.Number : left.Number;
+                if (Lower(tensor) is not int t) return null;
+                if (rightNumber) return Scalar(OpKind.AddScalar, t, e.Name == "+" ? c : -c, e);
+                if (e.Name == "-")
+                {
+                    var negated = _g.Add(OpKind.Neg, t);
+                    negated.Origin = e;
+                    negated.Shape = _g[t].Shape;
+                    t = negated.Id;
+                }
+                return Scalar(OpKind.AddScalar, t, c, e);
             }
             if (Lower(left) is not int a || Lower(right) is not int b) return null;
-            var node = _g.Add(e.Name == "+" ? OpKind.Add : OpKind.Sub, a, b);
+            var kind = e.Name switch { "+" => OpKind.Add, "-" => OpKind.Sub, "*" => OpKind.Mul, _ => OpKind.Div };
+            var node = _g.Add(kind, a, b);
             node.Origin = e;
             node.Shape = _g[a].Shape;
             return node.Id;
+        }
+
+        private int Scalar(OpKind kind, int input, double scalar, ExpressionSpec e)
+        {
+            var n = _g.Add(kind, input);
+            n.Origin = e;
+            n.Scalar = scalar;
+            n.Shape = _g[input].Shape;
+            return n.Id;
         }
 
         /// <summary>Attention(query, key, value, mask, heads[, probsDropout]): four tensors, the head count (a number or a

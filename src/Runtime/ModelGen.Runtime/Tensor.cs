@@ -182,6 +182,12 @@ public sealed unsafe class Tensor : IDisposable
     public static Tensor operator *(Tensor a, double s) => throw Dsl.OutsideForward("Tensor * scalar");
     public static Tensor operator *(double s, Tensor a) => throw Dsl.OutsideForward("scalar * Tensor");
     public static Tensor operator /(Tensor a, double s) => throw Dsl.OutsideForward("Tensor / scalar");
+    public static Tensor operator *(Tensor a, Tensor b) => throw Dsl.OutsideForward("Tensor * Tensor");
+    public static Tensor operator /(Tensor a, Tensor b) => throw Dsl.OutsideForward("Tensor / Tensor");
+    public static Tensor operator +(Tensor a, double c) => throw Dsl.OutsideForward("Tensor + scalar");
+    public static Tensor operator +(double c, Tensor a) => throw Dsl.OutsideForward("scalar + Tensor");
+    public static Tensor operator -(Tensor a, double c) => throw Dsl.OutsideForward("Tensor - scalar");
+    public static Tensor operator -(double c, Tensor a) => throw Dsl.OutsideForward("scalar - Tensor");
 
     internal void* Data
     {
