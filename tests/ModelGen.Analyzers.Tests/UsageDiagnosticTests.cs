@@ -250,6 +250,17 @@ public sealed class UsageDiagnosticTests
             .WithArguments("M.Forward cannot be compiled by ModelGen: foreach over 'extra': only a LayerList<T> [Layer] can be looped over"));
 
     [Test]
+    public Task FunctionWithoutItsNumber() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            Tensor Forward(Tensor x) => {|#0:{|CS7036:LeakyRelu|}(x)|};
+        }
+        """,
+        Verify.Diagnostic(Descriptors.UnsupportedConstruct).WithLocation(0)
+            .WithArguments("M.Forward cannot be compiled by ModelGen: LeakyRelu is called as LeakyRelu(tensor, number), with a numeric literal for the number"));
+
+    [Test]
     public Task NumberDividedByTensor() => Verify.Analyze("""
         [Model]
         public partial class M

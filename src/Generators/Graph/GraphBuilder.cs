@@ -314,11 +314,25 @@ public static class GraphBuilder
                 default:
                     if (FunctionRule.Find(e.Name) is { } function)
                     {
-                        if (Lower(positional[0]) is not int x) return null;
-                        var n = _g.Add(OpKind.Function, x);
+                        // all arguments in order, named or not (LeakyRelu(x, negativeSlope: 0.1))
+                        var args = e.Args;
+                        int expected = function.Tensors + (function.TakesNumber ? 1 : 0);
+                        if (args.Count != expected || (function.TakesNumber && args[function.Tensors].Kind != ExpressionKind.Number))
+                        {
+                            _g.Error($"{function.Name} is called as {function.Signature}, with a numeric literal for the number", e);
+                            return null;
+                        }
+                        var inputs = new int[function.Tensors];
+                        for (int i = 0; i < inputs.Length; i++)
+                        {
+                            if (Lower(args[i]) is not int x) return null;
+                            inputs[i] = x;
+                        }
+                        var n = _g.Add(OpKind.Function, inputs);
                         n.Function = function.Name;
                         n.Origin = e;
-                        n.Shape = _g[x].Shape;
+                        n.Shape = _g[inputs[0]].Shape;
+                        if (function.TakesNumber) n.Scalar = args[function.Tensors].Number;
                         return n.Id;
                     }
                     _g.Error($"'{e.Name}(...)' is not a ModelGen function: use {GraphBuilder.KnownFunctions}", e);

@@ -5,6 +5,8 @@ namespace ModelGen.Tests.Ops;
 [Model] public partial class MulOp { Tensor Forward(Tensor a, Tensor b) => a * b; }
 [Model] public partial class DivOp { Tensor Forward(Tensor a, Tensor b) => a / b; }
 [Model] public partial class AddScalarOp { Tensor Forward(Tensor a, Tensor b) => a + 1.5 - b * 0.25 + (2 + b) - 0.5; }
+[Model] public partial class MaximumOp { Tensor Forward(Tensor a, Tensor b) => Maximum(a, b); }
+[Model] public partial class MinimumOp { Tensor Forward(Tensor a, Tensor b) => Minimum(a, b); }
 [Model] public partial class ScalarMinusOp { Tensor Forward(Tensor a, Tensor b) => 1.0 - a * b; }
 
 /// <summary>A gated unit, as a new user writes it: out(a(x) ⊙ σ(g(x))).</summary>
@@ -35,6 +37,8 @@ public class TensorArithmeticTests
         new("a / b", (d, t) => new DivOp(d, 0, t), (a, b) => a / b),
         new("a + 1.5 - b * 0.25 + (2 + b) - 0.5", (d, t) => new AddScalarOp(d, 0, t), (a, b) => a + 1.5 - b * 0.25 + (2 + b) - 0.5),
         new("1.0 - a * b", (d, t) => new ScalarMinusOp(d, 0, t), (a, b) => 1.0 - a * b),
+        new("Maximum(a, b)", (d, t) => new MaximumOp(d, 0, t), Math.Max),
+        new("Minimum(a, b)", (d, t) => new MinimumOp(d, 0, t), Math.Min),
     ];
 
     public static IEnumerable<int[]> Shapes() => [[1, 1], [3, 1], [3, 17], [2, 257]];
@@ -79,6 +83,20 @@ public class TensorArithmeticTests
         var y32 = Run(c, DType.Float32, a32, b32, null, shape).Y;
         var y64 = Run(c, DType.Float64, a32, b32, null, shape).Y;
         Assert.That(Numerics.RelativeError(y32, y64), Is.LessThanOrEqualTo(1e-6), $"{c.Name}: float32 forward");
+    }
+
+    [Test]
+    public void MaximumAndMinimum_SplitTheGradientAtTies_AsPyTorch()
+    {
+        var shape = new Shape(1, 3);
+        double[] a = [1, 2, 3], b = [1, 5, 0], gy = [4, 4, 4];
+        var max = Run(new Case("max", (d, t) => new MaximumOp(d, 0, t), Math.Max), DType.Float64, a, b, gy, shape);
+        Assert.That(max.Y, Is.EqualTo(new double[] { 1, 5, 3 }));
+        Assert.That(max.Da, Is.EqualTo(new double[] { 2, 0, 4 }));
+        Assert.That(max.Db, Is.EqualTo(new double[] { 2, 4, 0 }));
+        var min = Run(new Case("min", (d, t) => new MinimumOp(d, 0, t), Math.Min), DType.Float32, a, b, gy, shape);
+        Assert.That(min.Da, Is.EqualTo(new double[] { 2, 4, 0 }));
+        Assert.That(min.Db, Is.EqualTo(new double[] { 2, 0, 4 }));
     }
 
     [Test]
