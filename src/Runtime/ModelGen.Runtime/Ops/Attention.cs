@@ -278,8 +278,9 @@ public static unsafe partial class Ops
         Tensor? dq, bool accQ, Tensor? dk, bool accK, Tensor? dv, bool accV, Tensor? dropped, double dropP)
     {
         CheckAttentionGpu(q, k, v, probs, dctx, heads);
-        foreach (var grad in new[] { dq, dk, dv })
-            if (grad is not null) GpuOps.Same(q, grad, "Attention backward");
+        if (dq is not null) GpuOps.Same(q, dq, "Attention backward");
+        if (dk is not null) GpuOps.Same(q, dk, "Attention backward");
+        if (dv is not null) GpuOps.Same(q, dv, "Attention backward");
         var d = GpuOps.Dev(q);
         var g = new AttentionGeom(q, heads);
         var pd = dropped ?? probs;
