@@ -56,9 +56,9 @@ public static class Descriptors
         "A Conv2d kernel (spanning dilation·(k − 1) + 1) or a pooling window must fit in the input plus its padding, otherwise the output has no rows or columns.");
 
     public static readonly DiagnosticDescriptor ElementwiseShapes = Rule(ShapeDiagnosticIds.ElementwiseShapes,
-        "Element-wise operation with incompatible shapes",
+        "Element-wise operation with shapes that do not broadcast",
         "{0}", Shapes, DiagnosticSeverity.Error,
-        "Tensor + tensor and tensor - tensor (residual connections) need equal shapes; ModelGen does not broadcast.");
+        "Element-wise ops between tensors broadcast as NumPy does: aligned at the last dimension, two dimensions must be equal or one of them 1.");
 
     public static readonly DiagnosticDescriptor ReshapeCount = Rule(ShapeDiagnosticIds.ReshapeCount,
         "Reshape changes the number of elements",

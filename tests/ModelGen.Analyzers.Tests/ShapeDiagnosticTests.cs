@@ -328,7 +328,7 @@ public sealed class ShapeDiagnosticTests
         }
         """,
         Verify.Diagnostic(Descriptors.ElementwiseShapes).WithLocation(0)
-            .WithArguments("'*' needs equal shapes but 'a.Apply(x)' has shape […, 8] and 'Sigmoid(g.Apply(x))' has shape […, 6] (ModelGen does not broadcast)"));
+            .WithArguments("'*' cannot broadcast 'a.Apply(x)' of shape […, 8] with 'Sigmoid(g.Apply(x))' of shape […, 6]: dimension -1 is 8 against 6 (broadcast dimensions must be equal or 1)"));
 
     [Test]
     public Task GatedUnitAndNumbersOnEitherSide_NoDiagnostics() => Verify.Analyze("""
@@ -356,7 +356,7 @@ public sealed class ShapeDiagnosticTests
         }
         """,
         Verify.Diagnostic(Descriptors.ElementwiseShapes).WithLocation(0)
-            .WithArguments("'+' needs equal shapes but 'h' has shape […, 8] and 'Gelu(fc2.Apply(h))' has shape […, 6] (ModelGen does not broadcast)"));
+            .WithArguments("'+' cannot broadcast 'h' of shape […, 8] with 'Gelu(fc2.Apply(h))' of shape […, 6]: dimension -1 is 8 against 6 (broadcast dimensions must be equal or 1)"));
 
     [Test]
     public Task Subtract_RanksDiffer() => Verify.Analyze("""
@@ -367,7 +367,7 @@ public sealed class ShapeDiagnosticTests
         }
         """,
         Verify.Diagnostic(Descriptors.ElementwiseShapes).WithLocation(0)
-            .WithArguments("'-' needs equal shapes but 'x.Reshape(2, 3)' has shape [2, 3] and 'x.Reshape(2, 3, 1)' has shape [2, 3, 1] (ModelGen does not broadcast)"));
+            .WithArguments("'-' cannot broadcast 'x.Reshape(2, 3)' of shape [2, 3] with 'x.Reshape(2, 3, 1)' of shape [2, 3, 1]: dimension -2 is 2 against 3 (broadcast dimensions must be equal or 1)"));
 
     [Test]
     public Task ElementwiseOfEqualShapes_NoDiagnostics() => Verify.Analyze("""
@@ -385,16 +385,46 @@ public sealed class ShapeDiagnosticTests
         """);
 
     [Test]
-    public Task Elementwise_TensorPlusScalar() => Verify.Analyze("""
+    public Task Elementwise_TensorPlusScalarTensor_Broadcasts() => Verify.Analyze("""
         [Model]
         public partial class M
         {
             [Layer] readonly Linear fc = new(5, 3);
-            Tensor Forward(Tensor x) => {|#0:fc.Apply(x) + Sum(x)|};
+            Tensor Forward(Tensor x) => fc.Apply(x) + Sum(x);
+        }
+        """);
+
+    [Test]
+    public Task Broadcast_CompatibleShapes_NoDiagnostics() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            [Layer] readonly Linear fc = new(5, 1);
+            Tensor Forward(Tensor a, Tensor b) => a.Reshape(3, 1, 5) * fc.Apply(b.Reshape(4, 5)) + Maximum(a.Reshape(3, 1, 1, 5), a.Reshape(1, 15).Reshape(3, 1, 5)) - a.Reshape(5, 3).Reshape(15).Reshape(3, 5).Reshape(3, 1, 5);
+        }
+        """);
+
+    [Test]
+    public Task Broadcast_LeadingDimensionsDisagree() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            Tensor Forward(Tensor x) => {|#0:x.Reshape(2, 3, 4) / x.Reshape(4, 1, 4)|};
         }
         """,
         Verify.Diagnostic(Descriptors.ElementwiseShapes).WithLocation(0)
-            .WithArguments("'+' needs equal shapes but 'fc.Apply(x)' has shape […, 3] and 'Sum(x)' has shape [] (ModelGen does not broadcast)"));
+            .WithArguments("'/' cannot broadcast 'x.Reshape(2, 3, 4)' of shape [2, 3, 4] with 'x.Reshape(4, 1, 4)' of shape [4, 1, 4]: dimension -3 is 2 against 4 (broadcast dimensions must be equal or 1)"));
+
+    [Test]
+    public Task Broadcast_SymbolicWidthAgainstAnotherConstant_IsLeftToTheRuntimeGuard() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            [Layer] readonly Linear fc;
+            public M(int width) { fc = new(5, width); }
+            Tensor Forward(Tensor x, Tensor y) => fc.Apply(x) * y.Reshape(7);
+        }
+        """);
 
     // ---------- MG0007: reshape element count ----------
 

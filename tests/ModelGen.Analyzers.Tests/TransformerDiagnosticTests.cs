@@ -73,7 +73,7 @@ public sealed class TransformerDiagnosticTests
             "var h = embeddingNorm.Apply(words.Apply(ids) + positions.Apply(positionIds));",
             "var h = embeddingNorm.Apply({|#0:words.Apply(ids) + positions.Apply(positionIds)|});"),
         Verify.Diagnostic(Descriptors.ElementwiseShapes).WithLocation(0)
-            .WithArguments("'+' needs equal shapes but 'words.Apply(ids)' has shape […, 16] and 'positions.Apply(positionIds)' has shape […, 8] (ModelGen does not broadcast)"));
+            .WithArguments("'+' cannot broadcast 'words.Apply(ids)' of shape […, 16] with 'positions.Apply(positionIds)' of shape […, 8]: dimension -1 is 16 against 8 (broadcast dimensions must be equal or 1)"));
 
     [Test]
     public Task LayerNormOfAnotherSize() => Verify.Analyze("""

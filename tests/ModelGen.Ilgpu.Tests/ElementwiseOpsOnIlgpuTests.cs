@@ -45,3 +45,22 @@ public class ElementwiseOpsOnIlgpuTests
         }
     }
 }
+
+/// <summary>Broadcasting kernels have no ILGPU form before GPU part 2: the same op on equal shapes runs there, and on
+/// shapes that broadcast it is refused with a message naming the shapes, before anything is launched.</summary>
+public class BroadcastOnIlgpuTests
+{
+    private static readonly Device Gpu = Device.Parse("ilgpu-cpu");
+
+    [Test]
+    public void EqualShapesRun_BroadcastShapesAreRefusedByName()
+    {
+        using var model = new BroadcastMulOp(Gpu, 0);
+        using var a = Tensor.From<float>([1, 2, 3, 4, 5, 6], new Shape(2, 3), DType.Float32, Gpu);
+        using var same = Tensor.From<float>([2, 2, 2, 2, 2, 2], new Shape(2, 3), DType.Float32, Gpu);
+        Assert.That(model.Run(a, same).ToArray(), Is.EqualTo(new float[] { 2, 4, 6, 8, 10, 12 }));
+        using var row = Tensor.From<float>([1, 10, 100], new Shape(3), DType.Float32, Gpu);
+        var e = Assert.Throws<NotSupportedException>(() => model.Run(a, row))!;
+        Assert.That(e.Message, Does.Contain("[3]").And.Contain("[2, 3]").And.Contain("no ILGPU form yet").And.Contain("a * b"));
+    }
+}

@@ -31,9 +31,18 @@ public static class KernelEmitter
     {
         EmitForward(w, step);
         EmitBackward(w, step);
+        if (MayBroadcast(step))
+        {
+            EmitBroadcastForward(w, step);
+            EmitBroadcastBackward(w, step);
+        }
         EmitGpuForward(w, step, modelName);
         EmitGpuBackward(w, step, modelName);
     }
+
+    /// <summary>Whether the step's operands may have different shapes (then broadcast to the output's): a chain with one
+    /// input cannot.</summary>
+    public static bool MayBroadcast(ElementwiseStep step) => step.Externals.Count > 1;
 
     /// <summary>The ILGPU form of a rule's expression: the same text over GpuMath's float functions.</summary>
     private static string ToGpu(string expression) => expression
@@ -193,23 +202,8 @@ public static class KernelEmitter
         {
             for (int i = 0; i < step.Externals.Count; i++) w.Line($"{decl} x{i} = {load("in" + i)};");
             var names = ForwardTemps(w, step, decl);
-            // adjoints: name of the variable holding d(value)
-            var adjoint = new Dictionary<int, string> { [step.Output.Id] = "d" + step.Output.Id };
             w.Line($"{decl} d{step.Output.Id} = {load("dy")};");
-            int counter = 0;
-            foreach (var m in Enumerable.Reverse(step.Members))
-            {
-                if (!adjoint.TryGetValue(m.Id, out var g)) continue;
-                var inputs = m.Inputs.Select(x => names[x]).ToList();
-                foreach (var (input, contribution) in OpRule.For(m).Backward(g, inputs, names[m.Id], m))
-                {
-                    int target = m.Inputs[input];
-                    var v = $"a{counter++}";
-                    if (adjoint.TryGetValue(target, out var existing)) w.Line($"{decl} {v} = {existing} + {contribution};");
-                    else w.Line($"{decl} {v} = {contribution};");
-                    adjoint[target] = v;
-                }
-            }
+            var adjoint = Adjoints(w, step, names, decl);
             for (int i = 0; i < step.Externals.Count; i++)
             {
                 var e = step.Externals[i];
@@ -220,5 +214,125 @@ public static class KernelEmitter
         w.Close();
         w.Close();
         w.Line();
+    }
+
+    private const string Unsafe = "global::System.Runtime.CompilerServices.Unsafe";
+
+    /// <summary>The broadcast form's loops over one part (an inner block or a chunk of one): a Vector512 loop, a
+    /// Vector256 loop and a scalar tail; an operand that is a splat loads its block's one value.</summary>
+    private static void BroadcastLoops(CodeWriter w, ElementwiseStep step, System.Action<string, System.Func<int, string>, System.Func<string, string>, System.Func<string, string, string>> body)
+    {
+        w.Line("int i = j0;");
+        foreach (var (guard, load, store, width) in Forms)
+        {
+            var create = load.Substring(0, load.IndexOf(".LoadUnsafe", System.StringComparison.Ordinal)) + ".Create";
+            w.Open($"if ({guard})");
+            for (int e = 0; e < step.Externals.Count; e++) w.Line($"var splat{e} = {create}(r{e});");
+            w.Open($"for (; i <= j1 - {width}; i += {width})");
+            body("var", e => $"(s{e} ? splat{e} : {string.Format(load, "r" + e)})", r => string.Format(load, r), (r, v) => string.Format(store, r, v) + ";");
+            w.Close();
+            w.Close();
+        }
+        w.Open("for (; i < j1; i++)");
+        body("T", e => $"(s{e} ? r{e} : {Unsafe}.Add(ref r{e}, i))", r => $"{Unsafe}.Add(ref {r}, i)", (r, v) => $"{Unsafe}.Add(ref {r}, i) = {v};");
+        w.Close();
+    }
+
+    /// <summary>Opens the loop over a broadcast layout's parts: row, inner range [j0, j1), each operand's block.</summary>
+    private static void OpenParts(CodeWriter w, ElementwiseStep step)
+    {
+        for (int e = 0; e < step.Externals.Count; e++) w.Line($"bool s{e} = L.IsSplat({e});");
+        w.Line("int inner = L.Inner, chunks = L.ChunksPerRow, length = L.PartLength;");
+        w.Open("for (int part = start; part < end; part++)");
+        w.Line("int row = part / chunks, j0 = part % chunks * length, j1 = global::System.Math.Min(inner, j0 + length);");
+        for (int e = 0; e < step.Externals.Count; e++) w.Line($"ref T r{e} = ref {Unsafe}.Add(ref in{e}, L.Offset({e}, row));");
+    }
+
+    private static void EmitBroadcastForward(CodeWriter w, ElementwiseStep step)
+    {
+        w.Line($"/// <summary>Kernel {step.Index} when its operands broadcast: the same chain over the layout's inner blocks.</summary>");
+        w.Open($"private struct Elementwise{step.Index}ForwardBroadcast<T> : global::ModelGen.Cpu.IRangeBody where T : unmanaged, global::System.Numerics.IFloatingPointIeee754<T>");
+        w.Line("public global::ModelGen.BroadcastLayout L;");
+        w.Line("public global::ModelGen.Tensor Y;");
+        for (int i = 0; i < step.Externals.Count; i++) w.Line($"public global::ModelGen.Tensor X{i};");
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        w.Open("public readonly void Execute(int start, int end)");
+        w.Line("ref T y = ref global::ModelGen.Ops.Ref<T>(Y);");
+        for (int i = 0; i < step.Externals.Count; i++) w.Line($"ref T in{i} = ref global::ModelGen.Ops.Ref<T>(X{i});");
+        OpenParts(w, step);
+        w.Line($"ref T ry = ref {Unsafe}.Add(ref y, row * inner);");
+        BroadcastLoops(w, step, (decl, operand, load, store) =>
+        {
+            for (int i = 0; i < step.Externals.Count; i++) w.Line($"{decl} x{i} = {operand(i)};");
+            ForwardTemps(w, step, decl);
+            w.Line(store("ry", "t" + step.Output.Id));
+        });
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    private static void EmitBroadcastBackward(CodeWriter w, ElementwiseStep step)
+    {
+        w.Line($"/// <summary>Backward of kernel {step.Index} when its operands broadcast: each operand's gradient is written per output");
+        w.Line("/// element (a broadcast operand's into a scratch of the output's shape, which Ops.SumToShape then sums back to its shape).</summary>");
+        w.Open($"private struct Elementwise{step.Index}BackwardBroadcast<T> : global::ModelGen.Cpu.IRangeBody where T : unmanaged, global::System.Numerics.IFloatingPointIeee754<T>");
+        w.Line("public global::ModelGen.BroadcastLayout L;");
+        w.Line("public global::ModelGen.Tensor DY;");
+        for (int i = 0; i < step.Externals.Count; i++)
+        {
+            w.Line($"public global::ModelGen.Tensor X{i};");
+            w.Line($"public global::ModelGen.Tensor? G{i};");
+            w.Line($"public bool Accumulate{i};");
+        }
+        w.Line("[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]");
+        w.Open("public readonly void Execute(int start, int end)");
+        w.Line("ref T dy = ref global::ModelGen.Ops.Ref<T>(DY);");
+        for (int i = 0; i < step.Externals.Count; i++)
+        {
+            w.Line($"ref T in{i} = ref global::ModelGen.Ops.Ref<T>(X{i});");
+            w.Line($"ref T gr{i} = ref global::ModelGen.Ops.RefOrNull<T>(G{i});");
+        }
+        OpenParts(w, step);
+        w.Line($"ref T rdy = ref {Unsafe}.Add(ref dy, row * inner);");
+        for (int i = 0; i < step.Externals.Count; i++) w.Line($"ref T rg{i} = ref {Unsafe}.Add(ref gr{i}, row * inner);");
+        BroadcastLoops(w, step, (decl, operand, load, store) =>
+        {
+            for (int i = 0; i < step.Externals.Count; i++) w.Line($"{decl} x{i} = {operand(i)};");
+            var names = ForwardTemps(w, step, decl);
+            w.Line($"{decl} d{step.Output.Id} = {load("rdy")};");
+            var adjoint = Adjoints(w, step, names, decl);
+            for (int i = 0; i < step.Externals.Count; i++)
+            {
+                if (!adjoint.TryGetValue(step.Externals[i], out var d)) continue;
+                w.Line($"if (G{i} is not null) {store("rg" + i, $"(Accumulate{i} ? {load("rg" + i)} + {d} : {d})")}");
+            }
+        });
+        w.Close();
+        w.Close();
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>The reverse sweep of a chain: each member's derivative rule, in reverse order, summing fan-out.</summary>
+    private static Dictionary<int, string> Adjoints(CodeWriter w, ElementwiseStep step, Dictionary<int, string> names, string decl)
+    {
+        var adjoint = new Dictionary<int, string> { [step.Output.Id] = "d" + step.Output.Id };
+        int counter = 0;
+        foreach (var m in Enumerable.Reverse(step.Members))
+        {
+            if (!adjoint.TryGetValue(m.Id, out var g)) continue;
+            var inputs = m.Inputs.Select(x => names[x]).ToList();
+            foreach (var (input, contribution) in OpRule.For(m).Backward(g, inputs, names[m.Id], m))
+            {
+                int target = m.Inputs[input];
+                var v = $"a{counter++}";
+                if (adjoint.TryGetValue(target, out var existing)) w.Line($"{decl} {v} = {existing} + {contribution};");
+                else w.Line($"{decl} {v} = {contribution};");
+                adjoint[target] = v;
+            }
+        }
+        return adjoint;
     }
 }

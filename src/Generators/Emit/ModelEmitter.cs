@@ -140,6 +140,11 @@ public static class ModelEmitter
                 w.Line($"public {T}? cs{n.Id}, cv{n.Id};");
             }
         }
+        foreach (var es in steps.OfType<ElementwiseStep>().Where(KernelEmitter.MayBroadcast))
+        {
+            w.Line($"public global::ModelGen.BroadcastLayout bl{es.Index} = null!; // kernel {es.Index}'s operands against its output");
+            for (int e = 0; e < es.Externals.Count; e++) w.Line($"public {T} bg{es.Index}_{e} = null!;");
+        }
         for (int i = 0; i < inputs.Count; i++) w.Line($"public {T} gi{i} = null!;");
         w.Line($"public {T} probs = null!, one = null!, loss = null!;");
         w.Line($"public {T}? target;");
@@ -195,6 +200,12 @@ public static class ModelEmitter
             w.Line($"p.g{n.Id} = arena.Add(s{n.Id}, trainingOnly: true);");
             foreach (var extra in rule.PlanTensors(n))
                 w.Line($"p.{extra.Name} = arena.Add({extra.Shape ?? $"s{n.Id}"}{(rule.IsTrainingOnly(extra.Name) ? ", trainingOnly: true" : "")});");
+        }
+        foreach (var es in steps.OfType<ElementwiseStep>().Where(KernelEmitter.MayBroadcast))
+        {
+            w.Line($"p.bl{es.Index} = global::ModelGen.BroadcastLayout.For(s{es.Output.Id}{string.Concat(es.Externals.Select(e => $", s{e}"))});");
+            for (int e = 0; e < es.Externals.Count; e++)
+                w.Line($"p.bg{es.Index}_{e} = arena.Add(p.bl{es.Index}.ScratchShape({e}), trainingOnly: true);");
         }
         for (int i = 0; i < inputs.Count; i++) w.Line($"p.gi{i} = arena.Add({inputs[i]}, trainingOnly: true);");
         w.Line($"p.probs = arena.Add(s{outNode.Id});");
@@ -372,12 +383,27 @@ public static class ModelEmitter
                     }
                 case ElementwiseStep es:
                     w.Line($"// v{es.Output.Id} = {KernelEmitter.Describe(graph, es)}   {ShapeComment(es.Output)}   (one fused element-wise kernel)");
-                    w.Open("if (Device.IsCpu)");
-                    w.Line($"var k{es.Index} = new Elementwise{es.Index}Forward<T> {{ Y = p.v{es.Output.Id}{string.Concat(es.Externals.Select((e, i) => $", X{i} = p.v{e}"))} }};");
-                    w.Line($"global::ModelGen.Ops.Elementwise(\"elementwise{es.Index}\", p.v{es.Output.Id}.Count, ref k{es.Index});");
-                    w.Close();
-                    w.Line($"else LaunchElementwise{es.Index}Forward(p.v{es.Output.Id}{string.Concat(es.Externals.Select(e => $", p.v{e}"))});");
-                    break;
+                    {
+                        var operands = string.Concat(es.Externals.Select((e, i) => $", X{i} = p.v{e}"));
+                        bool broadcast = KernelEmitter.MayBroadcast(es);
+                        w.Open(broadcast ? $"if (Device.IsCpu && p.bl{es.Index}.AllDense)" : "if (Device.IsCpu)");
+                        w.Line($"var k{es.Index} = new Elementwise{es.Index}Forward<T> {{ Y = p.v{es.Output.Id}{operands} }};");
+                        w.Line($"global::ModelGen.Ops.Elementwise(\"elementwise{es.Index}\", p.v{es.Output.Id}.Count, ref k{es.Index});");
+                        w.Close();
+                        if (broadcast)
+                        {
+                            w.Open("else if (Device.IsCpu)");
+                            w.Line($"var k{es.Index} = new Elementwise{es.Index}ForwardBroadcast<T> {{ L = p.bl{es.Index}, Y = p.v{es.Output.Id}{operands} }};");
+                            w.Line($"global::ModelGen.Ops.ElementwiseParts(\"elementwise{es.Index}\", p.bl{es.Index}, ref k{es.Index});");
+                            w.Close();
+                            w.Open("else");
+                            w.Line($"p.bl{es.Index}.RequireDense(\"v{es.Output.Id} = {KernelEmitter.Describe(graph, es).Replace("\"", "'")}\");");
+                            w.Line($"LaunchElementwise{es.Index}Forward(p.v{es.Output.Id}{string.Concat(es.Externals.Select(e => $", p.v{e}"))});");
+                            w.Close();
+                        }
+                        else w.Line($"else LaunchElementwise{es.Index}Forward(p.v{es.Output.Id}{string.Concat(es.Externals.Select(e => $", p.v{e}"))});");
+                        break;
+                    }
                 case SingleStep ss:
                     {
                         var rule = OpRule.For(ss.Node);
@@ -442,10 +468,23 @@ public static class ModelEmitter
                         var targets = es.Externals.Select(ctx.Contribute).ToList();
                         w.Line($"// backward of v{outId} = {KernelEmitter.Describe(graph, es)}: one kernel recomputes the chain from its inputs and writes every input's gradient");
                         var fields = string.Concat(es.Externals.Select((e, i) => $", X{i} = p.v{e}, G{i} = {targets[i].Tensor}, Accumulate{i} = {targets[i].Accumulate}"));
-                        w.Open("if (Device.IsCpu)");
+                        bool broadcast = KernelEmitter.MayBroadcast(es);
+                        w.Open(broadcast ? $"if (Device.IsCpu && p.bl{es.Index}.AllDense)" : "if (Device.IsCpu)");
                         w.Line($"var b{es.Index} = new Elementwise{es.Index}Backward<T> {{ DY = p.g{outId}{fields} }};");
                         w.Line($"global::ModelGen.Ops.Elementwise(\"elementwise{es.Index}-backward\", p.v{outId}.Count, ref b{es.Index});");
                         w.Close();
+                        if (broadcast)
+                        {
+                            var l = $"p.bl{es.Index}";
+                            w.Open("else if (Device.IsCpu)");
+                            w.Line($"// a broadcast operand's gradient is the sum over its copies: written per output element, then summed to its shape");
+                            var broadcastFields = string.Concat(es.Externals.Select((e, i) => $", X{i} = p.v{e}, G{i} = {l}.GradientTarget({i}, {targets[i].Tensor}, p.bg{es.Index}_{i}), Accumulate{i} = {l}.Accumulates({i}, {targets[i].Accumulate})"));
+                            w.Line($"var b{es.Index} = new Elementwise{es.Index}BackwardBroadcast<T> {{ L = {l}, DY = p.g{outId}{broadcastFields} }};");
+                            w.Line($"global::ModelGen.Ops.ElementwiseParts(\"elementwise{es.Index}-backward\", {l}, ref b{es.Index});");
+                            for (int i = 0; i < es.Externals.Count; i++)
+                                w.Line($"global::ModelGen.Ops.SumToShape<T>({l}, {i}, p.bg{es.Index}_{i}, {targets[i].Tensor}, {targets[i].Accumulate});");
+                            w.Close();
+                        }
                         w.Line($"else LaunchElementwise{es.Index}Backward(p.g{outId}{string.Concat(es.Externals.Select((e, i) => $", p.v{e}, {targets[i].Tensor}, {targets[i].Accumulate}"))});");
                         break;
                     }

@@ -38,7 +38,8 @@ public sealed class SingleStep(Node node) : Step
 
 /// <summary>
 /// Groups the graph into steps: an activation whose input is a Linear or Conv2d used only by it moves into the GEMM epilogue;
-/// element-wise ops whose only consumer is another element-wise op join that consumer's kernel.
+/// element-wise ops whose only consumer is another element-wise op join that consumer's kernel, as long as the kernel
+/// reads at most <see cref="MaxOperands"/> inputs.
 /// </summary>
 public static class Fuser
 {
@@ -61,6 +62,7 @@ public static class Fuser
 
         // group[id] = root id of the element-wise kernel the node belongs to (reverse order: consumers first)
         var group = new Dictionary<int, int>();
+        var groupMembers = new Dictionary<int, HashSet<int>>(); // root id -> member ids
         for (int i = nodes.Count - 1; i >= 0; i--)
         {
             var n = nodes[i];
@@ -70,8 +72,18 @@ public static class Fuser
             {
                 var c = nodes[n.Consumers[0]];
                 bool usedOnce = c.Inputs.Count(x => x == n.Id) == 1;
-                if (IsElementwise(c, absorbed) && usedOnce && group.TryGetValue(c.Id, out var root)) group[n.Id] = root;
+                if (IsElementwise(c, absorbed) && usedOnce && group.TryGetValue(c.Id, out var root))
+                {
+                    var joined = new HashSet<int>(groupMembers[root]) { n.Id };
+                    if (Externals(nodes, joined).Count <= MaxOperands)
+                    {
+                        group[n.Id] = root;
+                        groupMembers[root] = joined;
+                        continue;
+                    }
+                }
             }
+            groupMembers[n.Id] = new HashSet<int> { n.Id };
         }
 
         var steps = new List<Step>();
@@ -98,6 +110,13 @@ public static class Fuser
         }
         return steps;
     }
+
+    /// <summary>The most inputs one fused kernel reads: its ILGPU backward takes three views per input plus the output
+    /// gradient, and ILGPU's kernel loaders take at most 15 parameters after the index.</summary>
+    public const int MaxOperands = 4;
+
+    private static List<int> Externals(List<Node> nodes, HashSet<int> members)
+        => members.SelectMany(m => nodes[m].Inputs).Where(x => !members.Contains(x)).Distinct().ToList();
 
     private static bool IsElementwise(Node n, HashSet<int> absorbed) => OpRule.For(n).IsElementwise && !absorbed.Contains(n.Id);
 }

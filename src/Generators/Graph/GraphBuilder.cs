@@ -193,8 +193,22 @@ public static class GraphBuilder
             var kind = e.Name switch { "+" => OpKind.Add, "-" => OpKind.Sub, "*" => OpKind.Mul, _ => OpKind.Div };
             var node = _g.Add(kind, a, b);
             node.Origin = e;
-            node.Shape = _g[a].Shape;
+            node.Shape = BroadcastComment(_g[a].Shape, _g[b].Shape);
             return node.Id;
+        }
+
+        /// <summary>The shape a broadcast result shows in the generated comments (the checked shapes are the analyzers').</summary>
+        private static IReadOnlyList<string> BroadcastComment(IReadOnlyList<string> a, IReadOnlyList<string> b)
+        {
+            if (a.SequenceEqual(b)) return a;
+            var (longer, shorter) = a.Count >= b.Count ? (a, b) : (b, a);
+            var result = longer.ToArray();
+            for (int i = 1; i <= shorter.Count; i++)
+            {
+                string x = longer[longer.Count - i], y = shorter[shorter.Count - i];
+                result[result.Length - i] = x == y || y == "1" ? x : x == "1" ? y : "?";
+            }
+            return result;
         }
 
         private int Scalar(OpKind kind, int input, double scalar, ExpressionSpec e)
@@ -331,7 +345,7 @@ public static class GraphBuilder
                         var n = _g.Add(OpKind.Function, inputs);
                         n.Function = function.Name;
                         n.Origin = e;
-                        n.Shape = _g[inputs[0]].Shape;
+                        n.Shape = inputs.Length == 2 ? BroadcastComment(_g[inputs[0]].Shape, _g[inputs[1]].Shape) : _g[inputs[0]].Shape;
                         if (function.TakesNumber) n.Scalar = args[function.Tensors].Number;
                         return n.Id;
                     }

@@ -21,7 +21,7 @@ public abstract class FunctionRule : OpRule
 
     public sealed override OpKind Kind => OpKind.Function;
 
-    /// <summary>How many tensor arguments it takes first (1, or 2 for Maximum and Minimum: then of one shape).</summary>
+    /// <summary>How many tensor arguments it takes first (1, or 2 for Maximum and Minimum: then broadcast).</summary>
     public virtual int Tensors => 1;
 
     /// <summary>Whether a number follows the tensors (LeakyRelu's slope, Pow's exponent); the node's
@@ -32,10 +32,10 @@ public abstract class FunctionRule : OpRule
     public string Signature => $"{Name}({string.Join(", ", Enumerable.Repeat("tensor", Tensors).Concat(TakesNumber ? new[] { "number" } : Array.Empty<string>()))})";
 
     public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)
-        => Tensors == 2 ? AddRule.SameShapes(ctx, node, inputs, Name) : base.InferShape(ctx, node, inputs);
+        => Tensors == 2 ? Broadcasting.Shape(ctx, node, inputs, Name) : base.InferShape(ctx, node, inputs);
 
     public override string RuntimeShape(Node node, IReadOnlyList<string> s, Emit.EmitContext ctx)
-        => Tensors == 2 ? $"global::ModelGen.Ops.SameShape({s[0]}, {s[1]}, \"{Name}\")" : base.RuntimeShape(node, s, ctx);
+        => Tensors == 2 ? Broadcasting.RuntimeShape(s, Name) : base.RuntimeShape(node, s, ctx);
 
     public override bool IsElementwise => true;
 

@@ -131,6 +131,161 @@ namespace Samples.Residual
             }
         }
 
+        /// <summary>Kernel 0 when its operands broadcast: the same chain over the layout's inner blocks.</summary>
+        private struct Elementwise0ForwardBroadcast<T> : global::ModelGen.Cpu.IRangeBody where T : unmanaged, global::System.Numerics.IFloatingPointIeee754<T>
+        {
+            public global::ModelGen.BroadcastLayout L;
+            public global::ModelGen.Tensor Y;
+            public global::ModelGen.Tensor X0;
+            public global::ModelGen.Tensor X1;
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            public readonly void Execute(int start, int end)
+            {
+                ref T y = ref global::ModelGen.Ops.Ref<T>(Y);
+                ref T in0 = ref global::ModelGen.Ops.Ref<T>(X0);
+                ref T in1 = ref global::ModelGen.Ops.Ref<T>(X1);
+                bool s0 = L.IsSplat(0);
+                bool s1 = L.IsSplat(1);
+                int inner = L.Inner, chunks = L.ChunksPerRow, length = L.PartLength;
+                for (int part = start; part < end; part++)
+                {
+                    int row = part / chunks, j0 = part % chunks * length, j1 = global::System.Math.Min(inner, j0 + length);
+                    ref T r0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref in0, L.Offset(0, row));
+                    ref T r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref in1, L.Offset(1, row));
+                    ref T ry = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, row * inner);
+                    int i = j0;
+                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                    {
+                        var splat0 = global::System.Runtime.Intrinsics.Vector512.Create(r0);
+                        var splat1 = global::System.Runtime.Intrinsics.Vector512.Create(r1);
+                        for (; i <= j1 - global::System.Runtime.Intrinsics.Vector512<T>.Count; i += global::System.Runtime.Intrinsics.Vector512<T>.Count)
+                        {
+                            var x0 = (s0 ? splat0 : global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref r0, (nuint)i));
+                            var x1 = (s1 ? splat1 : global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref r1, (nuint)i));
+                            var t4 = VMath.Gelu(x0);
+                            var t5 = t4 * VMath.C<T>(0.5);
+                            var t6 = x1 + t5;
+                            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(t6, ref ry, (nuint)i);
+                        }
+                    }
+                    if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                    {
+                        var splat0 = global::System.Runtime.Intrinsics.Vector256.Create(r0);
+                        var splat1 = global::System.Runtime.Intrinsics.Vector256.Create(r1);
+                        for (; i <= j1 - global::System.Runtime.Intrinsics.Vector256<T>.Count; i += global::System.Runtime.Intrinsics.Vector256<T>.Count)
+                        {
+                            var x0 = (s0 ? splat0 : global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref r0, (nuint)i));
+                            var x1 = (s1 ? splat1 : global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref r1, (nuint)i));
+                            var t4 = VMath.Gelu(x0);
+                            var t5 = t4 * VMath.C<T>(0.5);
+                            var t6 = x1 + t5;
+                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(t6, ref ry, (nuint)i);
+                        }
+                    }
+                    for (; i < j1; i++)
+                    {
+                        T x0 = (s0 ? r0 : global::System.Runtime.CompilerServices.Unsafe.Add(ref r0, i));
+                        T x1 = (s1 ? r1 : global::System.Runtime.CompilerServices.Unsafe.Add(ref r1, i));
+                        T t4 = VMath.Gelu(x0);
+                        T t5 = t4 * VMath.C<T>(0.5);
+                        T t6 = x1 + t5;
+                        global::System.Runtime.CompilerServices.Unsafe.Add(ref ry, i) = t6;
+                    }
+                }
+            }
+        }
+
+        /// <summary>Backward of kernel 0 when its operands broadcast: each operand's gradient is written per output
+        /// element (a broadcast operand's into a scratch of the output's shape, which Ops.SumToShape then sums back to its shape).</summary>
+        private struct Elementwise0BackwardBroadcast<T> : global::ModelGen.Cpu.IRangeBody where T : unmanaged, global::System.Numerics.IFloatingPointIeee754<T>
+        {
+            public global::ModelGen.BroadcastLayout L;
+            public global::ModelGen.Tensor DY;
+            public global::ModelGen.Tensor X0;
+            public global::ModelGen.Tensor? G0;
+            public bool Accumulate0;
+            public global::ModelGen.Tensor X1;
+            public global::ModelGen.Tensor? G1;
+            public bool Accumulate1;
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            public readonly void Execute(int start, int end)
+            {
+                ref T dy = ref global::ModelGen.Ops.Ref<T>(DY);
+                ref T in0 = ref global::ModelGen.Ops.Ref<T>(X0);
+                ref T gr0 = ref global::ModelGen.Ops.RefOrNull<T>(G0);
+                ref T in1 = ref global::ModelGen.Ops.Ref<T>(X1);
+                ref T gr1 = ref global::ModelGen.Ops.RefOrNull<T>(G1);
+                bool s0 = L.IsSplat(0);
+                bool s1 = L.IsSplat(1);
+                int inner = L.Inner, chunks = L.ChunksPerRow, length = L.PartLength;
+                for (int part = start; part < end; part++)
+                {
+                    int row = part / chunks, j0 = part % chunks * length, j1 = global::System.Math.Min(inner, j0 + length);
+                    ref T r0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref in0, L.Offset(0, row));
+                    ref T r1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref in1, L.Offset(1, row));
+                    ref T rdy = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref dy, row * inner);
+                    ref T rg0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gr0, row * inner);
+                    ref T rg1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref gr1, row * inner);
+                    int i = j0;
+                    if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                    {
+                        var splat0 = global::System.Runtime.Intrinsics.Vector512.Create(r0);
+                        var splat1 = global::System.Runtime.Intrinsics.Vector512.Create(r1);
+                        for (; i <= j1 - global::System.Runtime.Intrinsics.Vector512<T>.Count; i += global::System.Runtime.Intrinsics.Vector512<T>.Count)
+                        {
+                            var x0 = (s0 ? splat0 : global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref r0, (nuint)i));
+                            var x1 = (s1 ? splat1 : global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref r1, (nuint)i));
+                            var t4 = VMath.Gelu(x0);
+                            var t5 = t4 * VMath.C<T>(0.5);
+                            var t6 = x1 + t5;
+                            var d6 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref rdy, (nuint)i);
+                            var a0 = d6;
+                            var a1 = d6;
+                            var a2 = a1 * VMath.C<T>(0.5);
+                            var a3 = VMath.GeluGrad(x0, a2);
+                            if (G0 is not null) global::System.Runtime.Intrinsics.Vector512.StoreUnsafe((Accumulate0 ? global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref rg0, (nuint)i) + a3 : a3), ref rg0, (nuint)i);
+                            if (G1 is not null) global::System.Runtime.Intrinsics.Vector512.StoreUnsafe((Accumulate1 ? global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref rg1, (nuint)i) + a0 : a0), ref rg1, (nuint)i);
+                        }
+                    }
+                    if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                    {
+                        var splat0 = global::System.Runtime.Intrinsics.Vector256.Create(r0);
+                        var splat1 = global::System.Runtime.Intrinsics.Vector256.Create(r1);
+                        for (; i <= j1 - global::System.Runtime.Intrinsics.Vector256<T>.Count; i += global::System.Runtime.Intrinsics.Vector256<T>.Count)
+                        {
+                            var x0 = (s0 ? splat0 : global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref r0, (nuint)i));
+                            var x1 = (s1 ? splat1 : global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref r1, (nuint)i));
+                            var t4 = VMath.Gelu(x0);
+                            var t5 = t4 * VMath.C<T>(0.5);
+                            var t6 = x1 + t5;
+                            var d6 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rdy, (nuint)i);
+                            var a0 = d6;
+                            var a1 = d6;
+                            var a2 = a1 * VMath.C<T>(0.5);
+                            var a3 = VMath.GeluGrad(x0, a2);
+                            if (G0 is not null) global::System.Runtime.Intrinsics.Vector256.StoreUnsafe((Accumulate0 ? global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rg0, (nuint)i) + a3 : a3), ref rg0, (nuint)i);
+                            if (G1 is not null) global::System.Runtime.Intrinsics.Vector256.StoreUnsafe((Accumulate1 ? global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rg1, (nuint)i) + a0 : a0), ref rg1, (nuint)i);
+                        }
+                    }
+                    for (; i < j1; i++)
+                    {
+                        T x0 = (s0 ? r0 : global::System.Runtime.CompilerServices.Unsafe.Add(ref r0, i));
+                        T x1 = (s1 ? r1 : global::System.Runtime.CompilerServices.Unsafe.Add(ref r1, i));
+                        T t4 = VMath.Gelu(x0);
+                        T t5 = t4 * VMath.C<T>(0.5);
+                        T t6 = x1 + t5;
+                        T d6 = global::System.Runtime.CompilerServices.Unsafe.Add(ref rdy, i);
+                        T a0 = d6;
+                        T a1 = d6;
+                        T a2 = a1 * VMath.C<T>(0.5);
+                        T a3 = VMath.GeluGrad(x0, a2);
+                        if (G0 is not null) global::System.Runtime.CompilerServices.Unsafe.Add(ref rg0, i) = (Accumulate0 ? global::System.Runtime.CompilerServices.Unsafe.Add(ref rg0, i) + a3 : a3);
+                        if (G1 is not null) global::System.Runtime.CompilerServices.Unsafe.Add(ref rg1, i) = (Accumulate1 ? global::System.Runtime.CompilerServices.Unsafe.Add(ref rg1, i) + a0 : a0);
+                    }
+                }
+            }
+        }
+
         /// <summary>ILGPU form of kernel 0 (one thread per element).</summary>
         [global::ModelGen.Gpu.GpuKernel]
         internal static void Elementwise0ForwardGpu(global::ILGPU.Index1D i, global::ILGPU.ArrayView<float> y, global::ILGPU.ArrayView<float> in0, global::ILGPU.ArrayView<float> in1)

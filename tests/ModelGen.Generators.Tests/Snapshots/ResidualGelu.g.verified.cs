@@ -42,6 +42,9 @@ namespace Samples.Residual
             public global::ModelGen.Tensor g6 = null!;
             public global::ModelGen.Tensor v7 = null!;
             public global::ModelGen.Tensor g7 = null!;
+            public global::ModelGen.BroadcastLayout bl0 = null!; // kernel 0's operands against its output
+            public global::ModelGen.Tensor bg0_0 = null!;
+            public global::ModelGen.Tensor bg0_1 = null!;
             public global::ModelGen.Tensor gi0 = null!;
             public global::ModelGen.Tensor probs = null!, one = null!, loss = null!;
             public global::ModelGen.Tensor? target;
@@ -68,7 +71,7 @@ namespace Samples.Residual
             var s3 = global::ModelGen.Ops.LinearShape(s2, this.fc2);
             var s4 = s3;
             var s5 = s4;
-            var s6 = global::ModelGen.Ops.SameShape(s2, s5, "+");
+            var s6 = global::ModelGen.Ops.BroadcastShape(s2, s5, "+");
             var s7 = global::ModelGen.Ops.LinearShape(s6, this.head);
             return s7;
         }
@@ -81,7 +84,7 @@ namespace Samples.Residual
             var s3 = global::ModelGen.Ops.LinearShape(s2, this.fc2);
             var s4 = s3;
             var s5 = s4;
-            var s6 = global::ModelGen.Ops.SameShape(s2, s5, "+");
+            var s6 = global::ModelGen.Ops.BroadcastShape(s2, s5, "+");
             var s7 = global::ModelGen.Ops.LinearShape(s6, this.head);
             _activationMemory ??= new global::ModelGen.ActivationMemory(Device);
             var p = new Plan(new global::ModelGen.ActivationArena(Device, DType, _activationMemory), new global::ModelGen.Shape[] { x });
@@ -98,6 +101,9 @@ namespace Samples.Residual
             p.g6 = arena.Add(s6, trainingOnly: true);
             p.v7 = arena.Add(s7);
             p.g7 = arena.Add(s7, trainingOnly: true);
+            p.bl0 = global::ModelGen.BroadcastLayout.For(s6, s3, s2);
+            p.bg0_0 = arena.Add(p.bl0.ScratchShape(0), trainingOnly: true);
+            p.bg0_1 = arena.Add(p.bl0.ScratchShape(1), trainingOnly: true);
             p.gi0 = arena.Add(x, trainingOnly: true);
             p.probs = arena.Add(s7);
             p.one = arena.Add(global::ModelGen.Shape.Scalar);
@@ -240,12 +246,21 @@ namespace Samples.Residual
             // fc2: v3 = v2 · fc2.weightᵀ + fc2.bias   [B,8] → [B,8]   (GEMM NT, epilogue bias)
             global::ModelGen.Ops.LinearForward<T, global::ModelGen.Cpu.Identity<T>>(this.fc2, p.v2, p.v3);
             // v6 = v2 + gelu(v3) * 0.5   [B,8]   (one fused element-wise kernel)
-            if (Device.IsCpu)
+            if (Device.IsCpu && p.bl0.AllDense)
             {
                 var k0 = new Elementwise0Forward<T> { Y = p.v6, X0 = p.v3, X1 = p.v2 };
                 global::ModelGen.Ops.Elementwise("elementwise0", p.v6.Count, ref k0);
             }
-            else LaunchElementwise0Forward(p.v6, p.v3, p.v2);
+            else if (Device.IsCpu)
+            {
+                var k0 = new Elementwise0ForwardBroadcast<T> { L = p.bl0, Y = p.v6, X0 = p.v3, X1 = p.v2 };
+                global::ModelGen.Ops.ElementwiseParts("elementwise0", p.bl0, ref k0);
+            }
+            else
+            {
+                p.bl0.RequireDense("v6 = v2 + gelu(v3) * 0.5");
+                LaunchElementwise0Forward(p.v6, p.v3, p.v2);
+            }
             // head: v7 = v6 · head.weightᵀ + head.bias   [B,8] → [B,3]   (GEMM NT, epilogue bias)
             global::ModelGen.Ops.LinearForward<T, global::ModelGen.Cpu.Identity<T>>(this.head, p.v6, p.v7);
         }
@@ -261,10 +276,18 @@ namespace Samples.Residual
             //   dv6 (+)= dZ · head.weight   (GEMM NN; skipped when not needed)
             global::ModelGen.Ops.LinearBackward<T, global::ModelGen.Cpu.Identity<T>>(this.head, p.v6, p.v7, p.g7, p.g6, false);
             // backward of v6 = v2 + gelu(v3) * 0.5: one kernel recomputes the chain from its inputs and writes every input's gradient
-            if (Device.IsCpu)
+            if (Device.IsCpu && p.bl0.AllDense)
             {
                 var b0 = new Elementwise0Backward<T> { DY = p.g6, X0 = p.v3, G0 = p.g3, Accumulate0 = false, X1 = p.v2, G1 = p.g2, Accumulate1 = false };
                 global::ModelGen.Ops.Elementwise("elementwise0-backward", p.v6.Count, ref b0);
+            }
+            else if (Device.IsCpu)
+            {
+                // a broadcast operand's gradient is the sum over its copies: written per output element, then summed to its shape
+                var b0 = new Elementwise0BackwardBroadcast<T> { L = p.bl0, DY = p.g6, X0 = p.v3, G0 = p.bl0.GradientTarget(0, p.g3, p.bg0_0), Accumulate0 = p.bl0.Accumulates(0, false), X1 = p.v2, G1 = p.bl0.GradientTarget(1, p.g2, p.bg0_1), Accumulate1 = p.bl0.Accumulates(1, false) };
+                global::ModelGen.Ops.ElementwiseParts("elementwise0-backward", p.bl0, ref b0);
+                global::ModelGen.Ops.SumToShape<T>(p.bl0, 0, p.bg0_0, p.g3, false);
+                global::ModelGen.Ops.SumToShape<T>(p.bl0, 1, p.bg0_1, p.g2, false);
             }
             else LaunchElementwise0Backward(p.g6, p.v3, p.g3, false, p.v2, p.g2, false);
             // backward of fc2:
