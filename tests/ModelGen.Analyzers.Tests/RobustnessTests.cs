@@ -12,6 +12,7 @@ public sealed class RobustnessTests
         Path.Combine("samples", "FashionMnist", "FashionMlp.cs"),
         Path.Combine("tests", "ModelGen.Runtime.Tests", "Graphs", "GraphModels.cs"),
         Path.Combine("tests", "ModelGen.Runtime.Tests", "Ops", "TransformerOpModels.cs"),
+        Path.Combine("tests", "ModelGen.Runtime.Tests", "Ops", "TensorAlgebraModels.cs"),
     };
 
     [TestCaseSource(nameof(Files))]

@@ -415,6 +415,50 @@ public sealed class ShapeDiagnosticTests
         Verify.Diagnostic(Descriptors.ElementwiseShapes).WithLocation(0)
             .WithArguments("'/' cannot broadcast 'x.Reshape(2, 3, 4)' of shape [2, 3, 4] with 'x.Reshape(4, 1, 4)' of shape [4, 1, 4]: dimension -3 is 2 against 4 (broadcast dimensions must be equal or 1)"));
 
+    // ---------- [Parameter] tensors: their initializer's shape ----------
+
+    [Test]
+    public Task ParameterTensor_ThatDoesNotBroadcast() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            [Parameter] readonly Tensor pos = Init.Normal([4, 5], std: 0.02);
+            Tensor Forward(Tensor x) => {|#0:x.Reshape(3, 5) + pos|};
+        }
+        """,
+        Verify.Diagnostic(Descriptors.ElementwiseShapes).WithLocation(0)
+            .WithArguments("'+' cannot broadcast 'x.Reshape(3, 5)' of shape [3, 5] with 'pos' of shape [4, 5]: dimension -2 is 3 against 4 (broadcast dimensions must be equal or 1)"));
+
+    [Test]
+    public Task ParameterTensor_IntoALinearOfAnotherWidth() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            [Parameter] readonly Tensor cls = Tensor.Zeros(1, 7);
+            [Layer] readonly Linear {|#1:fc = new(5, 3)|};
+            Tensor Forward(Tensor x) => {|#0:fc.Apply|}(cls) + x;
+        }
+        """,
+        Verify.Diagnostic(Descriptors.LinearInput).WithLocation(0).WithLocation(1)
+            .WithArguments("Linear layer 'fc' expects input […, 5] but 'cls' has shape [1, 7]; 'fc' is declared at line 5"));
+
+    [Test]
+    public Task ParameterTensor_WithConstructorDimensions_NoDiagnostics() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            [Layer] readonly Linear fc;
+            [Parameter] readonly Tensor scale;
+            [Buffer] readonly Tensor mask = Tensor.From(new float[] { 1, 0, 1 }, 3);
+            public M(int width)
+            {
+                fc = new(5, width);
+                scale = Tensor.Ones(width);
+            }
+            Tensor Forward(Tensor x) => fc.Apply(x) * scale + mask.Reshape(3, 1);
+        }
+        """);
+
     [Test]
     public Task Broadcast_SymbolicWidthAgainstAnotherConstant_IsLeftToTheRuntimeGuard() => Verify.Analyze("""
         [Model]

@@ -261,6 +261,18 @@ public sealed class UsageDiagnosticTests
             .WithArguments("M.Forward cannot be compiled by ModelGen: LeakyRelu is called as LeakyRelu(tensor, number), with a numeric literal for the number"));
 
     [Test]
+    public Task ParameterAttributeOnANumber() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            [Parameter] readonly double scale = 2;
+            Tensor Forward(Tensor x) => x * {|#0:scale|};
+        }
+        """,
+        Verify.Diagnostic(Descriptors.UnsupportedConstruct).WithLocation(0)
+            .WithArguments("M.Forward cannot be compiled by ModelGen: [Parameter] 'scale' must be a ModelGen.Tensor field"));
+
+    [Test]
     public Task NumberDividedByTensor() => Verify.Analyze("""
         [Model]
         public partial class M

@@ -89,9 +89,21 @@ public static class ModelEmitter
     {
         w.Open("protected override void BindLayers(global::ModelGen.ModuleBinder binder, string prefix)");
         foreach (var layer in spec.Layers.Where(l => l.Kind != LayerKind.Unsupported))
+        {
+            if (layer.Kind is LayerKind.TensorParameter or LayerKind.TensorBuffer)
+            {
+                if (layer.TypeName == "NotATensor") continue;
+                var init = string.Concat(layer.Args.Where(a => a.Name is "a" or "b").Select(a => ", " + (a.Constant is double c ? Literal(c) : a.Text)));
+                w.Line($"this.{ParameterTensorRule.ParameterField(layer.Name)} = binder.TensorParameter(prefix + \"{layer.Name.TrimStart('@')}\", this.{layer.Name}, global::ModelGen.TensorInit.{layer.TypeName}{init}{(layer.Kind == LayerKind.TensorBuffer ? ", buffer: true" : "")});");
+                continue;
+            }
             w.Line($"binder.Layer(prefix + \"{layer.Name}\", this.{layer.Name});");
+        }
         w.Close();
         w.Line();
+        foreach (var field in spec.Layers.Where(l => l.Kind is LayerKind.TensorParameter or LayerKind.TensorBuffer && l.TypeName != "NotATensor"))
+            w.Line($"private global::ModelGen.Parameter? {ParameterTensorRule.ParameterField(field.Name)}; // [{(field.Kind == LayerKind.TensorBuffer ? "Buffer" : "Parameter")}] {field.Name}, once bound");
+        if (spec.Layers.Any(l => l.Kind is LayerKind.TensorParameter or LayerKind.TensorBuffer && l.TypeName != "NotATensor")) w.Line();
         var children = spec.Layers.Where(l => l.Kind is LayerKind.Model or LayerKind.ModelList).ToList();
         if (children.Count == 0) return;
         w.Open("protected override global::System.Collections.Generic.IEnumerable<global::ModelGen.Module> Children()");
@@ -102,6 +114,12 @@ public static class ModelEmitter
         }
         w.Close();
         w.Line();
+    }
+
+    private static string Literal(double value)
+    {
+        var text = value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        return text.Contains('.') || text.Contains('E') || text.Contains('N') || text.Contains('I') ? text : text + ".0";
     }
 
     private static string Params(List<string> inputs) => string.Join(", ", inputs.Select(i => $"{T} {i}"));
@@ -132,7 +150,7 @@ public static class ModelEmitter
         {
             var rule = OpRule.For(n);
             w.Line($"public {T} v{n.Id} = null!;{(n.Kind == OpKind.Input ? $" // {n.Layer}" : "")}");
-            if (n.Kind != OpKind.Input) w.Line($"public {T} g{n.Id} = null!;");
+            if (n.Kind is not (OpKind.Input or OpKind.ParameterTensor)) w.Line($"public {T} g{n.Id} = null!;");
             foreach (var extra in rule.PlanTensors(n)) w.Line($"public {T} {extra.Name} = null!;");
             if (rule.IsView && OpRule.For(graph[n.Inputs[0]]).IsExternal)
             {
@@ -178,7 +196,7 @@ public static class ModelEmitter
         w.Line("var arena = p.Arena;");
         foreach (var n in graph.Nodes)
         {
-            if (n.Kind == OpKind.Input) continue;
+            if (n.Kind is OpKind.Input or OpKind.ParameterTensor) continue;
             var rule = OpRule.For(n);
             if (rule.IsView)
             {
@@ -235,11 +253,14 @@ public static class ModelEmitter
         w.Line("p.LastUse = ++_planUses;");
         w.Line("if (!ReferenceEquals(p, _current)) global::ModelGen.Ops.Fill(p.one, 1); // another shape's plan may have used this memory");
         foreach (var n in graph.Nodes.Where(n => n.Kind == OpKind.Input)) w.Line($"p.v{n.Id} = {n.Layer};");
+        foreach (var n in graph.Nodes.Where(n => n.Kind == OpKind.ParameterTensor)) w.Line($"p.v{n.Id} = this.{n.Layer};");
         w.Line("_current = p;");
         w.Line("return p;");
         w.Close();
         w.Line();
         w.Open("protected override void DisposePlans()");
+        foreach (var field in spec.Layers.Where(l => l.Kind is LayerKind.TensorParameter or LayerKind.TensorBuffer && l.TypeName != "NotATensor"))
+            w.Line($"if ({ParameterTensorRule.ParameterField(field.Name)} is null) this.{field.Name}?.Dispose(); // never bound: free what its initializer allocated");
         w.Line("for (int i = 0; i < _plans.Length; i++) { _plans[i]?.Dispose(); _plans[i] = null; }");
         w.Line("_activationMemory?.Dispose();");
         w.Line("_activationMemory = null;");
@@ -429,6 +450,7 @@ public static class ModelEmitter
         w.Open($"private void BackwardPass<T>(Plan p, bool module) {Constraint}");
         foreach (var input in graph.Nodes.Where(n => n.Kind == OpKind.Input))
             w.Line($"{T}? inGrad{input.InputIndex} = module ? p.gi{input.InputIndex} : {input.Layer}Grad(p.v{input.Id});");
+
         ctx.MarkSeeded(graph.Output);
         for (int s = steps.Count - 1; s >= 0; s--)
         {

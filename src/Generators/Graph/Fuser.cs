@@ -91,7 +91,7 @@ public static class Fuser
         int kernelIndex = 0;
         foreach (var n in nodes)
         {
-            if (n.Kind == OpKind.Input || absorbed.Contains(n.Id)) continue;
+            if (n.Kind is OpKind.Input or OpKind.ParameterTensor || absorbed.Contains(n.Id)) continue;
             if (n.Kind is OpKind.Linear or OpKind.Conv2d)
             {
                 steps.Add(new LinearStep(n, fusedIntoLinear.TryGetValue(n.Id, out var act) ? act : null));

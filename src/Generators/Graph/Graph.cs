@@ -45,6 +45,8 @@ public enum OpKind
     Div,
     /// <summary>x + c for a constant c (x − c, c + x; c − x is −x + c).</summary>
     AddScalar,
+    /// <summary>A [Parameter] or [Buffer] tensor field read in Forward; <see cref="Node.Layer"/> names it.</summary>
+    ParameterTensor,
 }
 
 /// <summary>One SSA value of the forward graph: the op that makes it, its inputs and attributes.</summary>

@@ -119,6 +119,8 @@ public static class GraphBuilder
             {
                 case ExpressionKind.Variable:
                     if (_env.TryGetValue(e.Name, out var v)) return v;
+                    if (_layers.TryGetValue(e.Name, out var tensorField) && tensorField.Kind is LayerKind.TensorParameter or LayerKind.TensorBuffer)
+                        return TensorField(tensorField, e);
                     _g.Error($"'{e.Name}' is not a tensor defined in Forward", e);
                     return null;
                 case ExpressionKind.Function:
@@ -150,6 +152,26 @@ public static class GraphBuilder
                     _g.Error($"'{e.Name}' is not supported in Forward: use layers' Apply, the DSL functions ({GraphBuilder.KnownFunctions}), +, -, * and / between tensors of one shape or with a number, and Reshape", e);
                     return null;
             }
+        }
+
+        private readonly Dictionary<string, int> _tensorFields = new();
+
+        /// <summary>A [Parameter]/[Buffer] field: one node per field, however often Forward reads it (its gradient sums).</summary>
+        private int? TensorField(LayerSpec field, ExpressionSpec e)
+        {
+            if (field.TypeName == "NotATensor")
+            {
+                _g.Error($"[{(field.Kind == LayerKind.TensorBuffer ? "Buffer" : "Parameter")}] '{field.Name}' must be a ModelGen.Tensor field", e);
+                return null;
+            }
+            if (_tensorFields.TryGetValue(field.Name, out var id)) return id;
+            var n = _g.Add(OpKind.ParameterTensor);
+            n.Layer = field.Name;
+            n.Origin = e;
+            var dims = field.Args.Where(a => a.Name == "dim").Select(a => a.Constant is double c ? ((long)c).ToString(CultureInfo.InvariantCulture) : a.Text).ToArray();
+            n.Shape = field.TypeName == "AsGiven" ? new[] { "*" } : dims;
+            _tensorFields[field.Name] = n.Id;
+            return n.Id;
         }
 
         private int? Binary(ExpressionSpec e)

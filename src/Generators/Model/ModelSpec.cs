@@ -30,6 +30,11 @@ public enum LayerKind
     AdaptiveAvgPool2d,
     BatchNorm2d,
     Dropout2d,
+    /// <summary>A [Parameter] Tensor field; <see cref="LayerSpec.TypeName"/> is its <c>TensorInit</c>, its args the
+    /// dimensions (named "dim") then the initialisation's "a" and "b".</summary>
+    TensorParameter,
+    /// <summary>A [Buffer] Tensor field, described like <see cref="TensorParameter"/>.</summary>
+    TensorBuffer,
     Unsupported,
 }
 

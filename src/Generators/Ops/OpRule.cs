@@ -98,6 +98,7 @@ public abstract class OpRule
         [OpKind.AdaptiveAvgPool2d] = new AdaptiveAvgPool2dRule(),
         [OpKind.BatchNorm2d] = new BatchNorm2dRule(),
         [OpKind.Dropout2d] = new Dropout2dRule(),
+        [OpKind.ParameterTensor] = new ParameterTensorRule(),
     };
 
     public static OpRule For(OpKind kind) => Rules[kind];

@@ -16,6 +16,8 @@ public static class ModelParser
     public const string ModelAttributeName = "ModelGen.ModelAttribute";
     public const string LayerAttributeName = "ModelGen.LayerAttribute";
     public const string ShapeAttributeName = "ModelGen.ShapeAttribute";
+    public const string ParameterAttributeName = "ModelGen.ParameterAttribute";
+    public const string BufferAttributeName = "ModelGen.BufferAttribute";
 
     public static ModelSpec? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
@@ -42,6 +44,12 @@ public static class ModelParser
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (member is not IFieldSymbol and not IPropertySymbol) continue;
+            var tensorAttribute = member.GetAttributes().Select(a => a.AttributeClass?.ToDisplayString()).FirstOrDefault(a => a is ParameterAttributeName or BufferAttributeName);
+            if (tensorAttribute is not null)
+            {
+                layers.Add(ParseTensorField(type, member, tensorAttribute == BufferAttributeName, semanticModel.Compilation, cancellationToken, trace));
+                continue;
+            }
             if (!member.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == LayerAttributeName))
             {
                 if (trace is not null && member is IFieldSymbol { IsStatic: false, IsReadOnly: true } field) FieldConstant(type, field, semanticModel.Compilation, cancellationToken, trace);
@@ -131,6 +139,113 @@ public static class ModelParser
         }
         return spec;
     }
+
+    /// <summary>
+    /// A [Parameter] or [Buffer] Tensor field: its initializer (or constructor assignment) read as a spec. The factories
+    /// <c>Tensor.Zeros/Ones/Rand/Randn(dims…)</c>, <c>Tensor.Full(dims, value)</c> and <c>Init.Zeros/Ones/Constant/
+    /// Normal/Uniform([dims…], …)</c> give the dimensions and the initialisation; anything else keeps the values it
+    /// computes (AsGiven) with dimensions unknown at compile time. A non-constant argument is kept as written when it is a
+    /// field initializer's (evaluated in the class when the model binds); a constructor's may name its parameters, so
+    /// then the values are kept as given.
+    /// </summary>
+    private static LayerSpec ParseTensorField(INamedTypeSymbol model, ISymbol member, bool buffer, Compilation compilation, CancellationToken ct, ParseTrace? trace)
+    {
+        var kind = buffer ? LayerKind.TensorBuffer : LayerKind.TensorParameter;
+        var memberType = member is IFieldSymbol f ? f.Type : ((IPropertySymbol)member).Type;
+        var declarator = member.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(ct);
+        ExpressionSyntax? initializer = declarator switch
+        {
+            VariableDeclaratorSyntax v => v.Initializer?.Value,
+            PropertyDeclarationSyntax p => p.Initializer?.Value,
+            _ => null,
+        };
+        bool fromConstructor = false;
+        if (initializer is null)
+        {
+            initializer = ConstructorAssignment(model, member, ct);
+            fromConstructor = initializer is not null;
+        }
+        string init = "AsGiven";
+        var args = new List<ArgSpec>();
+        if (memberType.ToDisplayString() != "ModelGen.Tensor") init = "NotATensor";
+        else if (initializer is InvocationExpressionSyntax call)
+        {
+            var semantic = compilation.GetSemanticModel(call.SyntaxTree);
+            if (semantic.GetSymbolInfo(call, ct).Symbol is IMethodSymbol method
+                && method.ContainingType.ToDisplayString() is "ModelGen.Tensor" or "ModelGen.Init"
+                && TensorFactory(method) is { } factory)
+            {
+                var values = new Dictionary<string, ArgSpec>();
+                var dims = new List<ArgSpec>();
+                for (int i = 0; i < call.ArgumentList.Arguments.Count; i++)
+                {
+                    var arg = call.ArgumentList.Arguments[i];
+                    string? name = arg.NameColon?.Name.Identifier.ValueText
+                        ?? (i < method.Parameters.Length ? method.Parameters[i].Name : method.Parameters.LastOrDefault()?.Name);
+                    if (name is "dims" or "shape")
+                    {
+                        var elements = ArrayElements(arg.Expression);
+                        if (elements is null && method.Parameters.Last().IsParams && arg.NameColon is null) elements = new List<ExpressionSyntax> { arg.Expression };
+                        if (elements is null) { dims = null!; break; }
+                        dims.AddRange(elements.Select(e => new ArgSpec("dim", e.ToString(), Constant(semantic, e, ct))));
+                    }
+                    else if (name is not null)
+                    {
+                        var constant = Constant(semantic, arg.Expression, ct);
+                        if (constant is null && fromConstructor) { dims = null!; break; }
+                        values[name] = new ArgSpec(name, arg.Expression.ToString(), constant);
+                    }
+                }
+                if (dims is not null)
+                {
+                    init = factory.Init;
+                    args.AddRange(dims);
+                    if (factory.A is not null) args.Add(Renamed(values.TryGetValue(factory.A, out var a) ? a : null, "a", factory.DefaultA));
+                    if (factory.B is not null) args.Add(Renamed(values.TryGetValue(factory.B, out var b) ? b : null, "b", factory.DefaultB));
+                }
+            }
+        }
+        var spec = new LayerSpec(Escape(member.Name), kind, init, args.ToEquatableArray());
+        if (trace is not null && declarator is not null)
+        {
+            trace.Layers[spec.Name] = new LayerTrace(member, memberType, declarator, initializer, fromConstructor, null);
+            trace.Origins[spec] = declarator;
+        }
+        return spec;
+    }
+
+    private static ArgSpec Renamed(ArgSpec? arg, string name, double fallback)
+        => arg is null ? new ArgSpec(name, fallback.ToString("R", System.Globalization.CultureInfo.InvariantCulture), fallback) : new ArgSpec(name, arg.Text, arg.Constant);
+
+    private sealed record Factory(string Init, string? A, double DefaultA, string? B, double DefaultB);
+
+    /// <summary>What a factory method means as an initialisation: its TensorInit and which parameters are its a and b.</summary>
+    private static Factory? TensorFactory(IMethodSymbol method)
+    {
+        bool dimsFirst = method.Parameters.Length > 0 && method.Parameters[0].Type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_Int32 };
+        if (!dimsFirst) return null;
+        return (method.ContainingType.Name, method.Name) switch
+        {
+            (_, "Zeros") => new Factory("Zeros", null, 0, null, 0),
+            (_, "Ones") => new Factory("Ones", null, 0, null, 0),
+            ("Tensor", "Full") => new Factory("Constant", "value", 0, null, 0),
+            ("Init", "Constant") => new Factory("Constant", "value", 0, null, 0),
+            ("Tensor", "Rand") => new Factory("Uniform", "low", 0, "high", 1),
+            ("Tensor", "Randn") => new Factory("Normal", "mean", 0, "std", 1),
+            ("Init", "Normal") => new Factory("Normal", "mean", 0, "std", 1),
+            ("Init", "Uniform") => new Factory("Uniform", "low", 0, "high", 1),
+            _ => null,
+        };
+    }
+
+    /// <summary>The elements of <c>[512, 64]</c>, <c>new[] { 512, 64 }</c> or <c>new int[] { 512, 64 }</c>; null otherwise.</summary>
+    private static List<ExpressionSyntax>? ArrayElements(ExpressionSyntax e) => e switch
+    {
+        CollectionExpressionSyntax c when c.Elements.All(x => x is ExpressionElementSyntax) => c.Elements.Cast<ExpressionElementSyntax>().Select(x => x.Expression).ToList(),
+        ImplicitArrayCreationExpressionSyntax a => a.Initializer.Expressions.ToList(),
+        ArrayCreationExpressionSyntax { Initializer: { } i } => i.Expressions.ToList(),
+        _ => null,
+    };
 
     /// <summary>A readonly field initialised with a constant and never assigned in a constructor (e.g. <c>readonly int heads = 2;</c>).</summary>
     private static void FieldConstant(INamedTypeSymbol model, IFieldSymbol field, Compilation compilation, CancellationToken ct, ParseTrace trace)

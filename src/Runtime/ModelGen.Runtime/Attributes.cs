@@ -20,3 +20,21 @@ public sealed class ShapeAttribute : Attribute
 
     public int[] Dims { get; }
 }
+
+/// <summary>
+/// Marks a <see cref="Tensor"/> field of a [Model] as a learnable tensor (a position embedding, a CLS token, a layer
+/// scale): <c>[Parameter] readonly Tensor pos = Init.Normal([512, 64], std: 0.02);</c>. The generator reads the
+/// initializer as a spec (shape and initialisation) and, when the model binds, makes the field the parameter: on the
+/// model's device, in its dtype, drawn from its seed. Optimizers, freezing, parameter groups and Save/Load see it under
+/// the field's name, like a layer's weight. The initializer may be a factory (<c>Tensor.Zeros</c>, <c>Ones</c>,
+/// <c>Rand</c>, <c>Randn</c>) or an <see cref="Init"/> spec; any other tensor keeps its values.
+/// <para>Blazor's <c>Microsoft.AspNetCore.Components.ParameterAttribute</c> has the same name: in a file that imports
+/// both namespaces write <c>[ModelGen.Parameter]</c>.</para>
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class ParameterAttribute : Attribute;
+
+/// <summary>Marks a <see cref="Tensor"/> field of a [Model] as a buffer: saved and loaded with the model, moved to its
+/// device and dtype when it binds, never trained (a fixed mask, running statistics), PyTorch's <c>register_buffer</c>.</summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property, Inherited = false)]
+public sealed class BufferAttribute : Attribute;

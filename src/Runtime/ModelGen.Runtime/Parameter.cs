@@ -66,6 +66,9 @@ public sealed class Parameter : IDisposable
 
     public Shape Shape => Value.Shape;
 
+    /// <summary>A layer's parameter used as a tensor inside Forward (weight tying: <c>MatMul(h, Transpose(wte.Weight, 0, 1))</c>).</summary>
+    public static implicit operator Tensor(Parameter parameter) => parameter.Value;
+
     public void Dispose()
     {
         Value.Dispose();

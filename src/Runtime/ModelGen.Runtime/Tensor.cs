@@ -7,7 +7,7 @@ namespace ModelGen;
 
 /// <summary>A dense, contiguous, row-major tensor of float or double on a device. Memory is native and freed
 /// deterministically by <see cref="Dispose"/>; tensors a model owns (activations, parameters) are freed with the model.</summary>
-public sealed unsafe class Tensor : IDisposable
+public sealed unsafe partial class Tensor : IDisposable
 {
     private void* _data;
     private readonly bool _ownsMemory;
@@ -26,8 +26,8 @@ public sealed unsafe class Tensor : IDisposable
     }
 
     public Shape Shape { get; }
-    public DType DType { get; }
-    public Device Device { get; }
+    public DType DType { get; private set; }
+    public Device Device { get; private set; }
     public int Count => Shape.Count;
     public bool IsDisposed => _viewOf?.IsDisposed ?? (Device.IsCpu ? _data == null : !_gpuBytes.IsValid);
 
@@ -234,6 +234,26 @@ public sealed unsafe class Tensor : IDisposable
             _gpuBytes = default;
         }
         Grad?.Dispose();
+    }
+
+    /// <summary>Takes over <paramref name="source"/>'s storage, device and dtype (same shape), freeing its own: a
+    /// [Parameter] field becomes its bound parameter in place. <paramref name="source"/> is left empty.</summary>
+    internal void AdoptStorage(Tensor source)
+    {
+        if (!source.Shape.Equals(Shape) || source._viewOf is not null || _viewOf is not null || !source._ownsMemory || !_ownsMemory)
+            throw new InvalidOperationException($"Cannot move the storage of {source} into {this}.");
+        var grad = Grad;
+        Grad = null;
+        grad?.Dispose();
+        Dispose();
+        _data = source._data;
+        _gpuBuffer = source._gpuBuffer;
+        _gpuBytes = source._gpuBytes;
+        Device = source.Device;
+        DType = source.DType;
+        source._data = null;
+        source._gpuBuffer = null;
+        source._gpuBytes = default;
     }
 
     public override string ToString() => $"Tensor{Shape} {DType} on {Device.Name}";

@@ -9,9 +9,6 @@ namespace ModelGen.Tests.Ops;
 [Model] public partial class BroadcastMaximumOp { Tensor Forward(Tensor a, Tensor b) => Maximum(a, b); }
 [Model] public partial class BroadcastMinimumOp { Tensor Forward(Tensor a, Tensor b) => Minimum(a, b); }
 
-/// <summary>A fused chain over three operands of three shapes, one of which is used twice: one kernel.</summary>
-[Model] public partial class BroadcastChainOp { Tensor Forward(Tensor a, Tensor b, Tensor c) => Sigmoid(a * b + c) - a / (Square(c) + 1.0); }
-
 /// <summary>Five operands: more than one fused kernel may read (Fuser.MaxOperands), so the chain is cut in two.</summary>
 [Model] public partial class FiveOperandOp { Tensor Forward(Tensor a, Tensor b, Tensor c, Tensor d, Tensor e) => a * b + c * d - e; }
 

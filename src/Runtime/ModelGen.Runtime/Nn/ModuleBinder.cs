@@ -71,6 +71,59 @@ public sealed class ModuleBinder
         return b;
     }
 
+    /// <summary>Makes a [Parameter] (or, with <paramref name="buffer"/>, a [Buffer]) tensor field the model's parameter:
+    /// its values are initialised by <paramref name="init"/> (with arguments <paramref name="a"/>, <paramref name="b"/>)
+    /// from the seeded stream, on the binder's device and in its dtype, and the field's tensor takes that storage (the
+    /// memory its initializer allocated is freed), so the field and <see cref="ModelGen.Parameter.Value"/> are one tensor.</summary>
+    public Parameter TensorParameter(string name, Tensor? field, TensorInit init, double a = 0, double b = 0, bool buffer = false)
+    {
+        if (field is null) throw new InvalidOperationException($"[{(buffer ? "Buffer" : "Parameter")}] tensor '{name}' is null when its model is bound: assign it in a field initializer or constructor.");
+        if (field.IsDisposed) throw new ObjectDisposedException(name, $"[{(buffer ? "Buffer" : "Parameter")}] tensor '{name}' was disposed before its model was bound.");
+        if (!IsFloat(field.DType) && (init != TensorInit.AsGiven || !buffer))
+            throw new InvalidOperationException($"[Parameter] tensor '{name}' holds {field.DType}: a trainable tensor must be floating point (an integer or boolean tensor can be a [Buffer]).");
+        double[] values;
+        if (init == TensorInit.AsGiven) values = field.ToDoubleArray();
+        else
+        {
+            values = new double[field.Count];
+            Fill(values, init, a, b, ref _rngState);
+        }
+        var dtype = IsFloat(field.DType) ? DType : field.DType;
+        var bound = Tensor.From<double>(values, field.Shape, dtype, Device);
+        field.AdoptStorage(bound);
+        var p = new Parameter(name, field, isBuffer: buffer);
+        (buffer ? _buffers : _parameters).Add(p);
+        return p;
+    }
+
+    private static bool IsFloat(DType dtype) => dtype is DType.Float32 or DType.Float64;
+
+    /// <summary>Fills <paramref name="values"/> from the seeded stream (Normal: Box–Muller, as <see cref="NormalParameter"/>).</summary>
+    internal static void Fill(double[] values, TensorInit init, double a, double b, ref ulong state)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            switch (init)
+            {
+                case TensorInit.Zeros: values[i] = 0; break;
+                case TensorInit.Ones: values[i] = 1; break;
+                case TensorInit.Constant: values[i] = a; break;
+                case TensorInit.Uniform:
+                    state = Rng.Mix(state);
+                    values[i] = a + (state >> 11) * (1.0 / (1UL << 53)) * (b - a);
+                    break;
+                case TensorInit.Normal:
+                    state = Rng.Mix(state);
+                    double u1 = 1 - (state >> 11) * (1.0 / (1UL << 53));
+                    state = Rng.Mix(state);
+                    double u2 = (state >> 11) * (1.0 / (1UL << 53));
+                    values[i] = a + b * Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+                    break;
+                default: throw new ArgumentOutOfRangeException(nameof(init), init, "not an initialisation that draws values");
+            }
+        }
+    }
+
     public void Layer(string name, ILayer? layer)
     {
         if (layer is null) throw new InvalidOperationException($"Layer '{name}' is null when its model is bound: assign it in a field initializer or constructor.");

@@ -86,6 +86,18 @@ public static unsafe partial class Ops
         return input.Grad!;
     }
 
+    /// <summary>The gradient a generated backward writes for a [Parameter] tensor: null when it is frozen;
+    /// <paramref name="accumulate"/> is false when it was cleared since the last backward (the first write overwrites).</summary>
+    public static Tensor? ParameterGrad(Parameter parameter, out bool accumulate)
+    {
+        if (!parameter.RequiresGrad)
+        {
+            accumulate = false;
+            return null;
+        }
+        return parameter.GradForWrite(out accumulate);
+    }
+
     public static ref T RefOrNull<T>(Tensor? t) where T : unmanaged
     {
         if (t is null) return ref System.Runtime.CompilerServices.Unsafe.NullRef<T>();
