@@ -4,13 +4,15 @@
 Run:   /usr/bin/python3 tests/oracle/make_fixtures.py
 Needs: PyTorch (tested with Debian's torch 1.13). No other dependencies.
 
-Writes five JSON files into the `fixtures/` directory next to this script:
+Writes six JSON files (or only those named as arguments) into the `fixtures/` directory next to this script:
 
   ops.json     {"cases": [...]}   single-op forward values and autograd VJPs
   models.json  {"models": [...]}  tiny networks: loss, parameter grads, dloss/dinput
   optim.json   {"traces": [...]}  5-step optimizer traces with explicit gradients
   conv.json    {"cases": [...]}   conv2d, batch_norm (train/eval, running stats), pooling, a tiny CNN
   bert.json    {"cases": [...]}   one HuggingFace BertLayer in float64 with padding: output, input and parameter grads
+  tensor_ops.json {"cases": [...]} matmul, permute/transpose, reductions over a dim, softmax over a dim,
+                                  broadcasting element-wise binary ops
 
 Every tensor is stored as {"shape": [...], "data": [flat row-major float64]}.
 All computation is in torch.float64; each section is seeded with
@@ -21,6 +23,7 @@ files. See README.md in this directory for the full layout.
 
 import json
 import os
+import sys
 
 import torch
 import torch.nn.functional as F
@@ -425,15 +428,93 @@ def make_bert():
              "output": T(y), "grad_output": T(gy), "grad_input": T(gx), "grads": {k: T(g) for k, g in zip(keys, gps)}}]
 
 
+# --------------------------------------------------------------------------
+# 6. tensor_ops.json
+# --------------------------------------------------------------------------
+
+def make_tensor_ops():
+    """Tensor algebra: matmul (1-D, 2-D, batched, broadcast batch dims), permute/transpose, reductions over one dim
+    (sum, mean, amax, amin, var, logsumexp; negative dims, keepdim), softmax/log_softmax over a middle dim, and
+    broadcasting element-wise binary ops (add, sub, mul, div, maximum, minimum) whose broadcast operands' gradients are
+    summed back to their shapes."""
+    torch.manual_seed(1240)
+    cases = []
+
+    def unary(op, fn, x, extra):
+        y, gy, gx, _ = vjp(fn, x)
+        case = {"op": op}
+        case.update(extra)
+        case.update({"input": T(x), "output": T(y), "grad_output": T(gy), "grad_input": T(gx)})
+        cases.append(case)
+
+    def binary(op, fn, a, b):
+        y, gy, ga, (gb,) = vjp(fn, a, (b,))
+        cases.append({"op": op, "a": T(a), "b": T(b), "output": T(y), "grad_output": T(gy),
+                      "grad_a": T(ga), "grad_b": T(gb)})
+
+    # matmul
+    for sa, sb in (((3, 1, 5, 4), (2, 4, 6)), ((4,), (2, 4, 3)), ((2, 3, 4), (4,)), ((4,), (4,)),
+                   ((3, 4), (4, 5)), ((2, 1, 3, 4), (5, 4, 6)), ((2, 3, 4), (4, 5)), ((32, 12, 16, 8), (32, 12, 8, 16))):
+        binary("matmul", torch.matmul, randn(*sa), randn(*sb))
+
+    # permute / transpose
+    for shape, dims in (((2, 3, 4, 5), (0, 2, 1, 3)), ((2, 3, 4), (2, 0, 1)), ((3, 17), (1, 0)), ((2, 3, 4), (-1, 0, -2))):
+        unary("permute", lambda x_, d=dims: x_.permute(*d), randn(*shape), {"dims": list(dims)})
+    for shape, d0, d1 in (((2, 3, 4), -1, -2), ((4, 5, 6), 0, 2)):
+        unary("transpose", lambda x_, a=d0, b=d1: x_.transpose(a, b), randn(*shape), {"dim0": d0, "dim1": d1})
+
+    # reductions over one dim
+    layouts = (((3, 4, 5), 0, False), ((3, 4, 5), 1, True), ((3, 4, 5), -1, False), ((257,), 0, False),
+               ((2, 17, 3), -2, True))
+    for shape, dim, keepdim in layouts:
+        x = randn(*shape)
+        for op, fn in (("sum", lambda x_, d=dim, k=keepdim: x_.sum(d, keepdim=k)),
+                       ("mean", lambda x_, d=dim, k=keepdim: x_.mean(d, keepdim=k)),
+                       ("amax", lambda x_, d=dim, k=keepdim: x_.amax(d, keepdim=k)),
+                       ("amin", lambda x_, d=dim, k=keepdim: x_.amin(d, keepdim=k)),
+                       ("logsumexp", lambda x_, d=dim, k=keepdim: x_.logsumexp(d, keepdim=k))):
+            unary(op, fn, x, {"dim": dim, "keepdim": keepdim})
+        for unbiased in (True, False):
+            unary("var", lambda x_, d=dim, k=keepdim, u=unbiased: x_.var(d, unbiased=u, keepdim=k), x,
+                  {"dim": dim, "keepdim": keepdim, "unbiased": unbiased})
+    # ties: small integers, so that maxima repeat exactly (amax/amin split the gradient evenly among them)
+    x = torch.randint(0, 3, (4, 6, 3)).to(DTYPE)
+    for op in ("amax", "amin"):
+        unary(op, lambda x_, o=op: getattr(x_, o)(1), x, {"dim": 1, "keepdim": False})
+
+    # softmax / log_softmax over a middle dim (and the first)
+    for shape, dim in (((2, 5, 3), 1), ((4, 3, 2), -2), ((3, 7), 0)):
+        x = randn(*shape)
+        unary("softmax", lambda x_, d=dim: torch.softmax(x_, dim=d), x, {"dim": dim})
+        unary("log_softmax", lambda x_, d=dim: torch.log_softmax(x_, dim=d), x, {"dim": dim})
+
+    # broadcasting element-wise binary ops; b of div kept away from 0
+    for sa, sb in (((3, 1, 5), (4, 5)), ((2, 3, 4), (4,)), ((2, 1), (1, 3)), ((5,), ())):
+        a = randn(*sa)
+        b = torch.randn(sb, dtype=DTYPE)  # sb may be () (a scalar tensor)
+        b_div = torch.where(b >= 0, b + 0.5, b - 0.5)
+        for op, fn in (("add", torch.add), ("sub", torch.sub), ("mul", torch.mul), ("div", torch.div),
+                       ("maximum", torch.maximum), ("minimum", torch.minimum)):
+            binary(op, fn, a, b_div if op == "div" else b)
+    return cases
+
+
 def main():
+    """Writes every fixture file, or only those named on the command line (e.g. `make_fixtures.py tensor_ops.json`):
+    each section seeds itself, so a file's contents do not depend on which others are written."""
     os.makedirs(OUT_DIR, exist_ok=True)
-    for fname, key, items in (("ops.json", "cases", make_ops()),
-                              ("models.json", "models", make_models()),
-                              ("optim.json", "traces", make_optim()),
-                              ("conv.json", "cases", make_conv()),
-                              ("bert.json", "cases", make_bert())):
+    wanted = set(sys.argv[1:])
+    for fname, key, make in (("ops.json", "cases", make_ops),
+                             ("models.json", "models", make_models),
+                             ("optim.json", "traces", make_optim),
+                             ("conv.json", "cases", make_conv),
+                             ("bert.json", "cases", make_bert),
+                             ("tensor_ops.json", "cases", make_tensor_ops)):
+        if wanted and fname not in wanted:
+            continue
+        items = make()
         path = dump(fname, key, items)
-        print("%-12s %3d %-7s %8d bytes" % (fname, len(items), key, os.path.getsize(path)))
+        print("%-15s %3d %-7s %8d bytes" % (fname, len(items), key, os.path.getsize(path)))
 
 
 if __name__ == "__main__":
