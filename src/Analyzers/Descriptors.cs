@@ -31,9 +31,19 @@ public static class Descriptors
         "LayerNorm(dim) normalises the last dimension of its input with dim weights and biases: the input's last dimension must be dim.");
 
     public static readonly DiagnosticDescriptor AttentionOperands = Rule(ShapeDiagnosticIds.MatMulBatch,
-        "Attention (batched matmul) operands disagree",
+        "Batched matmul operands disagree (MatMul's batch dimensions, Attention's operands)",
         "{0}", Shapes, DiagnosticSeverity.Error,
-        "Attention(query, key, value, mask, heads) multiplies per batch and head: query, key and value must share one [batch, seq, hidden] shape and the mask must be [batch, seq].");
+        "MatMul's batch dimensions broadcast as NumPy's do; Attention(query, key, value, mask, heads) multiplies per batch and head: query, key and value must share one [batch, seq, hidden] shape and the mask must be [batch, seq].");
+
+    public static readonly DiagnosticDescriptor MatMulInner = Rule(ShapeDiagnosticIds.MatMulInner,
+        "MatMul inner dimensions differ",
+        "{0}", Shapes, DiagnosticSeverity.Error,
+        "MatMul(a, b) multiplies a's last dimension against b's second-to-last (or only) dimension: they must be equal.");
+
+    public static readonly DiagnosticDescriptor DimRange = Rule(ShapeDiagnosticIds.DimRange,
+        "Dimension out of range",
+        "{0}", Shapes, DiagnosticSeverity.Error,
+        "A dim argument (Sum, Softmax, Transpose, Permute, …) must lie in [-rank, rank): negative dims count from the end; Permute's dims must name each dimension once.");
 
     public static readonly DiagnosticDescriptor HeadsDivide = Rule(ShapeDiagnosticIds.HeadsDivide,
         "Attention heads do not divide the hidden size",
@@ -110,6 +120,8 @@ public static class Descriptors
         ShapeDiagnosticIds.LinearInput => LinearInput,
         ShapeDiagnosticIds.LayerNormInput => LayerNormInput,
         ShapeDiagnosticIds.MatMulBatch => AttentionOperands,
+        ShapeDiagnosticIds.MatMulInner => MatMulInner,
+        ShapeDiagnosticIds.DimRange => DimRange,
         ShapeDiagnosticIds.HeadsDivide => HeadsDivide,
         ShapeDiagnosticIds.Rank => Rank,
         ShapeDiagnosticIds.ChannelMismatch => ChannelMismatch,

@@ -415,6 +415,89 @@ public sealed class ShapeDiagnosticTests
         Verify.Diagnostic(Descriptors.ElementwiseShapes).WithLocation(0)
             .WithArguments("'/' cannot broadcast 'x.Reshape(2, 3, 4)' of shape [2, 3, 4] with 'x.Reshape(4, 1, 4)' of shape [4, 1, 4]: dimension -3 is 2 against 4 (broadcast dimensions must be equal or 1)"));
 
+    // ---------- MatMul, Transpose, Permute, reductions over a dim ----------
+
+    [Test]
+    public Task MatMul_InnerDimensionsDiffer() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            [Layer] readonly Linear q = new(8, 16);
+            [Layer] readonly Linear k = new(8, 12);
+            Tensor Forward(Tensor x, Tensor y) => {|#0:MatMul(q.Apply(x), Transpose(k.Apply(y.Reshape(5, 8)), 0, 1))|};
+        }
+        """,
+        Verify.Diagnostic(Descriptors.MatMulInner).WithLocation(0)
+            .WithArguments("MatMul of 'q.Apply(x)' of shape […, 16] and 'Transpose(k.Apply(y.Reshape(5, 8)), 0, 1)' of shape [12, 5]: the inner dimensions 16 and 12 differ (a's last must equal b's second-to-last)"));
+
+    [Test]
+    public Task MatMul_BatchDimensionsDoNotBroadcast() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            Tensor Forward(Tensor x) => {|#0:MatMul(x.Reshape(2, 3, 4), x.Reshape(3, 4, 2))|};
+        }
+        """,
+        Verify.Diagnostic(Descriptors.AttentionOperands).WithLocation(0)
+            .WithArguments("MatMul of 'x.Reshape(2, 3, 4)' of shape [2, 3, 4] and 'x.Reshape(3, 4, 2)' of shape [3, 4, 2]: the batch dimensions [2] and [3] do not broadcast (batch dimension -1 is 2 against 3)"));
+
+    [Test]
+    public Task MatMul_WithTransposeAndBroadcastBatches_NoDiagnostics() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            [Layer] readonly Linear q = new(8, 16);
+            [Layer] readonly Linear k = new(8, 16);
+            [Layer] readonly Linear head = new(5, 2);
+            Tensor Forward(Tensor x) => head.Apply(MatMul(q.Apply(x.Reshape(3, 1, 5, 8)), Transpose(k.Apply(x.Reshape(4, 5, 8)), -2, -1)));
+        }
+        """);
+
+    [Test]
+    public Task Transpose_DimOutOfRange() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            Tensor Forward(Tensor x) => {|#0:Transpose(x.Reshape(2, 3), 0, 2)|};
+        }
+        """,
+        Verify.Diagnostic(Descriptors.DimRange).WithLocation(0)
+            .WithArguments("Transpose: dim 2 is out of range for 'x.Reshape(2, 3)', which has 2 dimensions (dims -2 to 1)"));
+
+    [Test]
+    public Task Permute_NotAPermutation() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            Tensor Forward(Tensor x) => {|#0:Permute(x.Reshape(2, 3, 4), 0, 1, 1)|};
+        }
+        """,
+        Verify.Diagnostic(Descriptors.DimRange).WithLocation(0)
+            .WithArguments("Permute(0, 1, 1) is not a permutation of the 3 dimensions of 'x.Reshape(2, 3, 4)' (each of 0 to 2 exactly once)"));
+
+    [Test]
+    public Task Sum_DimOutOfRange() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            Tensor Forward(Tensor x) => {|#0:Sum(x.Reshape(6), -2)|};
+        }
+        """,
+        Verify.Diagnostic(Descriptors.DimRange).WithLocation(0)
+            .WithArguments("Sum: dim -2 is out of range for 'x.Reshape(6)' of shape [6] (dims -1 to 0)"));
+
+    [Test]
+    public Task ReductionFeedsALinearOfTheWrongWidth() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            [Layer] readonly Linear {|#1:fc = new(4, 2)|};
+            Tensor Forward(Tensor x) => {|#0:fc.Apply|}(Mean(x.Reshape(2, 3, 4), 2, keepDim: true));
+        }
+        """,
+        Verify.Diagnostic(Descriptors.LinearInput).WithLocation(0).WithLocation(1)
+            .WithArguments("Linear layer 'fc' expects input […, 4] but 'Mean(x.Reshape(2, 3, 4), 2, keepDim: true)' has shape [2, 3, 1]; 'fc' is declared at line 4"));
+
     // ---------- [Parameter] tensors: their initializer's shape ----------
 
     [Test]

@@ -229,7 +229,7 @@ public sealed class UsageDiagnosticTests
         }
         """,
         Verify.Diagnostic(Descriptors.UnsupportedConstruct).WithLocation(0)
-            .WithArguments($"M.Forward cannot be compiled by ModelGen: 'new double[] {{ 1, 2 }}' is not supported in Forward: use layers' Apply, the DSL functions ({ModelGen.Generators.Graph.GraphBuilder.KnownFunctions}), +, -, * and / between tensors of one shape or with a number, and Reshape"));
+            .WithArguments($"M.Forward cannot be compiled by ModelGen: 'new double[] {{ 1, 2 }}' is not supported in Forward: use layers' Apply, the DSL functions ({ModelGen.Generators.Graph.GraphBuilder.KnownFunctions}), +, -, * and / between tensors (broadcast as NumPy does) or with a number, [Parameter] and [Buffer] tensor fields, and Reshape"));
 
     [Test]
     public Task ForeachOverSomethingElse() => Verify.Analyze("""

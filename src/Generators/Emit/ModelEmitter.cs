@@ -152,6 +152,7 @@ public static class ModelEmitter
             w.Line($"public {T} v{n.Id} = null!;{(n.Kind == OpKind.Input ? $" // {n.Layer}" : "")}");
             if (n.Kind is not (OpKind.Input or OpKind.ParameterTensor)) w.Line($"public {T} g{n.Id} = null!;");
             foreach (var extra in rule.PlanTensors(n)) w.Line($"public {T} {extra.Name} = null!;");
+            foreach (var field in rule.PlanFields(n)) w.Line(field);
             if (rule.IsView && OpRule.For(graph[n.Inputs[0]]).IsExternal)
             {
                 w.Line($"public {S} s{n.Id} = null!;");
@@ -218,6 +219,7 @@ public static class ModelEmitter
             w.Line($"p.g{n.Id} = arena.Add(s{n.Id}, trainingOnly: true);");
             foreach (var extra in rule.PlanTensors(n))
                 w.Line($"p.{extra.Name} = arena.Add({extra.Shape ?? $"s{n.Id}"}{(rule.IsTrainingOnly(extra.Name) ? ", trainingOnly: true" : "")});");
+            foreach (var statement in rule.PlanSetup(n, n.Inputs.Select(i => "s" + i).ToList())) w.Line(statement);
         }
         foreach (var es in steps.OfType<ElementwiseStep>().Where(KernelEmitter.MayBroadcast))
         {

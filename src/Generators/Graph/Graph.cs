@@ -40,7 +40,7 @@ public enum OpKind
     /// <summary>An op called as a function by name and registered by its rule's own file (<see cref="Ops.FunctionRule"/>);
     /// the node's <see cref="Node.Function"/> names it.</summary>
     Function,
-    /// <summary>a ⊙ b, a / b between tensors of one shape.</summary>
+    /// <summary>a ⊙ b, a / b between tensors (broadcast).</summary>
     Mul,
     Div,
     /// <summary>x + c for a constant c (x − c, c + x; c − x is −x + c).</summary>

@@ -15,7 +15,7 @@ public static class GraphBuilder
     /// <see cref="FunctionRule"/> in name order.</summary>
     public static string KnownFunctions { get; } = string.Join(", ",
         new[] { "Relu", "Tanh", "Sigmoid", "Gelu", "Softmax", "LogSoftmax", "Sum", "Mean", "Flatten" }
-            .Concat(FunctionRule.All.Keys.OrderBy(k => k, System.StringComparer.Ordinal))) + " or MseLoss";
+            .Concat(FunctionRule.All.Keys.OrderBy(k => k, System.StringComparer.Ordinal)).Distinct()) + " or MseLoss";
 
     public static ModelGraph Build(ModelSpec spec)
     {
@@ -149,7 +149,7 @@ public static class GraphBuilder
                     _g.Error($"the number {e.Name} is used where a tensor is expected", e);
                     return null;
                 default:
-                    _g.Error($"'{e.Name}' is not supported in Forward: use layers' Apply, the DSL functions ({GraphBuilder.KnownFunctions}), +, -, * and / between tensors of one shape or with a number, and Reshape", e);
+                    _g.Error($"'{e.Name}' is not supported in Forward: use layers' Apply, the DSL functions ({GraphBuilder.KnownFunctions}), +, -, * and / between tensors (broadcast as NumPy does) or with a number, [Parameter] and [Buffer] tensor fields, and Reshape", e);
                     return null;
             }
         }
@@ -311,6 +311,8 @@ public static class GraphBuilder
                         bool tanh = e.Args.Skip(1).Any(a => a.Kind == ExpressionKind.Number && a.Number != 0);
                         return Elementwise(tanh ? OpKind.GeluTanh : OpKind.Gelu, positional[0], e);
                     }
+                case "Softmax" or "LogSoftmax" or "Sum" or "Mean" when e.Args.Count > 1 && FunctionRule.Find(e.Name) is TensorFunctionRule overDim:
+                    return TensorFunction(overDim, e);
                 case "Softmax":
                 case "LogSoftmax":
                     return Elementwise(e.Name == "Softmax" ? OpKind.Softmax : OpKind.LogSoftmax, positional[0], e);
@@ -348,6 +350,7 @@ public static class GraphBuilder
                         return n.Id;
                     }
                 default:
+                    if (FunctionRule.Find(e.Name) is TensorFunctionRule tensorFunction) return TensorFunction(tensorFunction, e);
                     if (FunctionRule.Find(e.Name) is { } function)
                     {
                         // all arguments in order, named or not (LeakyRelu(x, negativeSlope: 0.1))
@@ -374,6 +377,61 @@ public static class GraphBuilder
                     _g.Error($"'{e.Name}(...)' is not a ModelGen function: use {GraphBuilder.KnownFunctions}", e);
                     return null;
             }
+        }
+
+        /// <summary>A call of a <see cref="TensorFunctionRule"/>: arguments bound by position, then by name, defaults
+        /// filled in; dimensions and flags must be literals.</summary>
+        private int? TensorFunction(TensorFunctionRule rule, ExpressionSpec e)
+        {
+            string Fail()
+            {
+                _g.Error($"{rule.Name} is called as {rule.Signature}, with integer literals for the dimensions and true/false for the flags", e);
+                return "";
+            }
+            var bound = new Dictionary<string, List<ExpressionSpec>>();
+            int position = 0;
+            foreach (var arg in e.Args)
+            {
+                FunctionArg? target;
+                if (arg.ArgName is { } name) target = rule.Arguments.FirstOrDefault(a => a.Name == name);
+                else
+                {
+                    while (position < rule.Arguments.Count && bound.ContainsKey(rule.Arguments[position].Name) && rule.Arguments[position].Kind != ArgKind.Ints) position++;
+                    target = position < rule.Arguments.Count ? rule.Arguments[position] : null;
+                    if (target is not null && target.Kind != ArgKind.Ints) position++;
+                }
+                if (target is null) { Fail(); return null; }
+                if (!bound.TryGetValue(target.Name, out var list)) bound[target.Name] = list = new List<ExpressionSpec>();
+                else if (target.Kind != ArgKind.Ints) { Fail(); return null; }
+                list.Add(arg);
+            }
+            var inputs = new List<int>();
+            var dims = new List<int>();
+            double scalar = 0;
+            foreach (var a in rule.Arguments)
+            {
+                bound.TryGetValue(a.Name, out var values);
+                if (a.Kind == ArgKind.Tensor)
+                {
+                    if (values is null) { Fail(); return null; }
+                    if (Lower(values[0]) is not int v) return null;
+                    inputs.Add(v);
+                    continue;
+                }
+                if (values is null && a.Kind == ArgKind.Ints) continue;
+                if (values is null && a.Default is null) { Fail(); return null; }
+                var numbers = values?.Select(x => x.Kind == ExpressionKind.Number ? x.Number : double.NaN).ToList() ?? new List<double> { a.Default!.Value };
+                if (numbers.Any(double.IsNaN) || (a.Kind is ArgKind.Int or ArgKind.Ints or ArgKind.Bool && numbers.Any(x => x != System.Math.Floor(x)))) { Fail(); return null; }
+                if (a.Kind == ArgKind.Number) scalar = numbers[0];
+                else dims.AddRange(numbers.Select(x => (int)x));
+            }
+            var n = _g.Add(OpKind.Function, inputs.ToArray());
+            n.Function = rule.Name;
+            n.Origin = e;
+            n.Dims = dims.ToArray();
+            n.Scalar = scalar;
+            n.Shape = new[] { "?" };
+            return n.Id;
         }
 
         private int? LayerCall(ExpressionSpec e)

@@ -15,8 +15,8 @@ public static class ShapeDiagnosticIds
     public const string LinearInput = "MG0001";
     public const string LayerNormInput = "MG0002";
     public const string EmbeddingOutput = "MG0003";     // reserved: an embedding's output is checked by its consumer's rule
-    public const string MatMulInner = "MG0004";         // planned: MatMul
-    public const string MatMulBatch = "MG0005";         // attention's query/key/value/mask; planned: batched MatMul
+    public const string MatMulInner = "MG0004";
+    public const string MatMulBatch = "MG0005";         // attention's query/key/value/mask; MatMul's batch dimensions
     public const string ElementwiseShapes = "MG0006";
     public const string ReshapeCount = "MG0007";
     public const string HeadsDivide = "MG0008";
@@ -26,6 +26,7 @@ public static class ShapeDiagnosticIds
     public const string Rank = "MG0018";
     public const string ChannelMismatch = "MG0019";    // Conv2d in_channels, BatchNorm2d num_features, groups
     public const string WindowSize = "MG0020";         // a convolution kernel or pooling window larger than the padded input
+    public const string DimRange = "MG0021";           // a dim outside the rank, or a Permute that is not a permutation
 }
 
 /// <summary>A shape contradiction found by an op's shape rule.</summary>

@@ -111,18 +111,35 @@ public static class Broadcasting
         var u = ctx.Unifier;
         var a = u.Resolve(inputs[0]);
         var b = u.Resolve(inputs[1]);
+        if (Combine(u, a, b) is { } shape) return shape;
+        var (dim, da, db) = Conflict(u, a, b);
+        ctx.Report(ShapeDiagnosticIds.ElementwiseShapes, node,
+            $"'{op}' cannot broadcast {ShapeContext.DescribeArgument(node, 0)} of shape {u.Format(a)} with {ShapeContext.DescribeArgument(node, 1)} of shape {u.Format(b)}: dimension {dim} is {da} against {db} (broadcast dimensions must be equal or 1)");
+        return u.NewShape();
+    }
+
+    /// <summary>The first dimension (from the end) where two shapes certainly do not broadcast.</summary>
+    public static (int Dim, long A, long B) Conflict(ShapeUnifier u, SymShape a, SymShape b)
+    {
+        for (int i = 1; i <= System.Math.Min(a.Dims.Count, b.Dims.Count); i++)
+        {
+            var da = u.Resolve(a.Dims[a.Dims.Count - i]);
+            var db = u.Resolve(b.Dims[b.Dims.Count - i]);
+            if (da.Kind == DimKind.Const && db.Kind == DimKind.Const && da.Value != db.Value && da.Value != 1 && db.Value != 1) return (-i, da.Value, db.Value);
+        }
+        return (0, 0, 0);
+    }
+
+    /// <summary>The broadcast of two resolved shapes, or null when they certainly do not broadcast.</summary>
+    public static SymShape? Combine(ShapeUnifier u, SymShape a, SymShape b)
+    {
         int n = System.Math.Min(a.Dims.Count, b.Dims.Count);
         var trailing = new Dim[n];
         for (int i = 1; i <= n; i++)
         {
             var da = u.Resolve(a.Dims[a.Dims.Count - i]);
             var db = u.Resolve(b.Dims[b.Dims.Count - i]);
-            if (da.Kind == DimKind.Const && db.Kind == DimKind.Const && da.Value != db.Value && da.Value != 1 && db.Value != 1)
-            {
-                ctx.Report(ShapeDiagnosticIds.ElementwiseShapes, node,
-                    $"'{op}' cannot broadcast {ShapeContext.DescribeArgument(node, 0)} of shape {u.Format(a)} with {ShapeContext.DescribeArgument(node, 1)} of shape {u.Format(b)}: dimension {-i} is {da.Value} against {db.Value} (broadcast dimensions must be equal or 1)");
-                return u.NewShape();
-            }
+            if (da.Kind == DimKind.Const && db.Kind == DimKind.Const && da.Value != db.Value && da.Value != 1 && db.Value != 1) return null;
             trailing[n - i] = Dimension(u, da, db);
         }
         var (longer, shorter) = a.Dims.Count >= b.Dims.Count ? (a, b) : (b, a);

@@ -53,6 +53,12 @@ public abstract class OpRule
     /// out with the gradients, after what an eval-mode forward pass touches).</summary>
     public virtual bool IsTrainingOnly(string planTensor) => false;
 
+    /// <summary>Extra members of the plan (declarations), e.g. a permutation computed once per input shape.</summary>
+    public virtual IEnumerable<string> PlanFields(Node node) => Array.Empty<string>();
+
+    /// <summary>Statements that set <see cref="PlanFields"/> when a plan is created, from the input shapes' variables.</summary>
+    public virtual IEnumerable<string> PlanSetup(Node node, IReadOnlyList<string> inputShapes) => Array.Empty<string>();
+
     public virtual void EmitForward(EmitContext ctx, Node node) => throw new InvalidOperationException($"{Kind} has no standalone forward");
 
     public virtual void EmitBackward(EmitContext ctx, Node node) => throw new InvalidOperationException($"{Kind} has no standalone backward");

@@ -32,3 +32,33 @@ public partial class TwoScaledBlocks
     [Layer] readonly ScaledBlock second = new();
     Tensor Forward(Tensor x) => second.Apply(first.Apply(x));
 }
+
+/// <summary>Self-attention written out (one head): scores = q·kᵀ/√d + the padding mask broadcast over the queries,
+/// softmax over the keys, a weighted sum of the values, and a learnable position table.</summary>
+[Model]
+public partial class WrittenAttention
+{
+    [Parameter] readonly Tensor positions = Init.Normal([6, 8], std: 0.02);
+    [Layer] readonly Linear query = new(8, 8);
+    [Layer] readonly Linear key = new(8, 8);
+    [Layer] readonly Linear value = new(8, 8);
+    [Layer] readonly Linear output = new(8, 3);
+
+    Tensor Forward(Tensor x, Tensor mask)
+    {
+        var h = x + positions;
+        var scores = MatMul(query.Apply(h), Transpose(key.Apply(h), -2, -1)) * 0.35355339059327373;
+        var masked = scores + (1.0 - mask) * -10000.0;
+        var attended = MatMul(Softmax(masked, -1), value.Apply(h));
+        return output.Apply(attended);
+    }
+}
+
+/// <summary>Every reduction over a dimension, Permute and LogSoftmax over a middle dimension, in one graph.</summary>
+[Model]
+public partial class Reductions
+{
+    Tensor Forward(Tensor x)
+        => Sum(x, 1) * 0.5 + Mean(x, -2) - Max(x, 1) + Min(x, 1, keepDim: false) * Var(x, dim: 1) + LogSumExp(x, 1)
+           + Sum(Permute(LogSoftmax(x, 1), 0, 2, 1), -1, keepDim: true).Reshape(2, 4) + Var(x, 1, false, unbiased: false);
+}

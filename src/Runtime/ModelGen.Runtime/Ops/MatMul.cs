@@ -250,3 +250,9 @@ public static unsafe partial class Ops
         }
     }
 }
+
+public abstract partial class Module
+{
+    /// <summary>The matrix product with <c>torch.matmul</c>'s rules: 1-D operands are vectors, batch dimensions broadcast.</summary>
+    protected static Tensor MatMul(Tensor a, Tensor b) => throw Dsl.OutsideForward(nameof(MatMul));
+}

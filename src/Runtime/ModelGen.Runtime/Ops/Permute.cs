@@ -234,3 +234,25 @@ public static unsafe partial class Ops
         }
     }
 }
+
+public static partial class Ops
+{
+    /// <summary>The permutation that swaps <paramref name="dim0"/> and <paramref name="dim1"/> of a rank-<paramref name="rank"/>
+    /// tensor (Transpose; negative dims count from the end). Built once per plan.</summary>
+    public static int[] TransposeDims(int rank, int dim0, int dim1)
+    {
+        int a = NormalizeDim(dim0, rank, "Transpose"), b = NormalizeDim(dim1, rank, "Transpose");
+        var perm = Enumerable.Range(0, rank).ToArray();
+        (perm[a], perm[b]) = (perm[b], perm[a]);
+        return perm;
+    }
+}
+
+public abstract partial class Module
+{
+    /// <summary>Swaps two dimensions (<c>torch.transpose</c>; negative dims count from the end), materialised contiguous.</summary>
+    protected static Tensor Transpose(Tensor x, int dim0, int dim1) => throw Dsl.OutsideForward(nameof(Transpose));
+
+    /// <summary>Reorders the dimensions (<c>torch.permute</c>): output dimension i is input dimension dims[i].</summary>
+    protected static Tensor Permute(Tensor x, params int[] dims) => throw Dsl.OutsideForward(nameof(Permute));
+}

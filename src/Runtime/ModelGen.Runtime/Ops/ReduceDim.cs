@@ -572,3 +572,24 @@ public static unsafe partial class Ops
         }
     }
 }
+
+public abstract partial class Module
+{
+    /// <summary>The sum over <paramref name="dim"/> (<c>torch.sum(x, dim, keepdim)</c>); <c>Sum(x)</c> sums everything.</summary>
+    protected static Tensor Sum(Tensor x, int dim, bool keepDim = false) => throw Dsl.OutsideForward(nameof(Sum));
+
+    /// <summary>The mean over <paramref name="dim"/>.</summary>
+    protected static Tensor Mean(Tensor x, int dim, bool keepDim = false) => throw Dsl.OutsideForward(nameof(Mean));
+
+    /// <summary>The maximum over <paramref name="dim"/> (values, as <c>torch.amax</c>: at ties the gradient is split evenly).</summary>
+    protected static Tensor Max(Tensor x, int dim, bool keepDim = false) => throw Dsl.OutsideForward(nameof(Max));
+
+    /// <summary>The minimum over <paramref name="dim"/> (<c>torch.amin</c>).</summary>
+    protected static Tensor Min(Tensor x, int dim, bool keepDim = false) => throw Dsl.OutsideForward(nameof(Min));
+
+    /// <summary>The variance over <paramref name="dim"/>, unbiased (÷ n − 1) by default as in PyTorch.</summary>
+    protected static Tensor Var(Tensor x, int dim, bool keepDim = false, bool unbiased = true) => throw Dsl.OutsideForward(nameof(Var));
+
+    /// <summary>log Σ exp over <paramref name="dim"/>, computed stably.</summary>
+    protected static Tensor LogSumExp(Tensor x, int dim, bool keepDim = false) => throw Dsl.OutsideForward(nameof(LogSumExp));
+}

@@ -137,3 +137,22 @@ public static unsafe partial class Ops
         }
     }
 }
+
+public static partial class Ops
+{
+    /// <summary>The shape of an op over one dimension that keeps its input's shape (Softmax(x, dim)), after checking the dim.</summary>
+    public static Shape DimShape(Shape x, int dim, string op)
+    {
+        NormalizeDim(dim, Math.Max(1, x.Rank), op);
+        return x;
+    }
+}
+
+public abstract partial class Module
+{
+    /// <summary>Softmax over <paramref name="dim"/> (negative counts from the end); <c>Softmax(x)</c> is over the last.</summary>
+    protected static Tensor Softmax(Tensor x, int dim) => throw Dsl.OutsideForward(nameof(Softmax));
+
+    /// <summary>LogSoftmax over <paramref name="dim"/>.</summary>
+    protected static Tensor LogSoftmax(Tensor x, int dim) => throw Dsl.OutsideForward(nameof(LogSoftmax));
+}
