@@ -498,6 +498,19 @@ public sealed class ShapeDiagnosticTests
         Verify.Diagnostic(Descriptors.LinearInput).WithLocation(0).WithLocation(1)
             .WithArguments("Linear layer 'fc' expects input […, 4] but 'Mean(x.Reshape(2, 3, 4), 2, keepDim: true)' has shape [2, 3, 1]; 'fc' is declared at line 4"));
 
+    [Test]
+    public Task TiedHead_WithAnotherWidth() => Verify.Analyze("""
+        [Model]
+        public partial class M
+        {
+            [Layer] readonly Embedding wte = new(100, 16);
+            [Layer] readonly Linear mix = new(16, 12);
+            Tensor Forward(Tensor ids) => {|#0:MatMul(mix.Apply(wte.Apply(ids)), Transpose(wte.Weight, 0, 1))|};
+        }
+        """,
+        Verify.Diagnostic(Descriptors.MatMulInner).WithLocation(0)
+            .WithArguments("MatMul of 'mix.Apply(wte.Apply(ids))' of shape […, 12] and 'Transpose(wte.Weight, 0, 1)' of shape [16, 100]: the inner dimensions 12 and 16 differ (a's last must equal b's second-to-last)"));
+
     // ---------- [Parameter] tensors: their initializer's shape ----------
 
     [Test]

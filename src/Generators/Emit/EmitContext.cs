@@ -50,7 +50,7 @@ public sealed class EmitContext
             // the parameter's gradient, asked for at its first contribution: it is then overwritten when cleared since
             // the last backward, and added to by every later contribution
             var local = $"pg{owner}";
-            if (first) Writer.Line($"var {local} = global::ModelGen.Ops.ParameterGrad(this.{ParameterTensorRule.ParameterField(node.Layer)}!, out bool pacc{owner}); // {node.Layer}'s gradient");
+            if (first) Writer.Line($"var {local} = global::ModelGen.Ops.ParameterGrad(this.{ParameterTensorRule.Bound(node)}, out bool pacc{owner}); // {node.Layer}'s gradient");
             return new GradTarget(local, first ? $"pacc{owner}" : "true", $"if ({local} is not null) ");
         }
         if (node.Kind == OpKind.Input)

@@ -255,7 +255,8 @@ public static class ModelEmitter
         w.Line("p.LastUse = ++_planUses;");
         w.Line("if (!ReferenceEquals(p, _current)) global::ModelGen.Ops.Fill(p.one, 1); // another shape's plan may have used this memory");
         foreach (var n in graph.Nodes.Where(n => n.Kind == OpKind.Input)) w.Line($"p.v{n.Id} = {n.Layer};");
-        foreach (var n in graph.Nodes.Where(n => n.Kind == OpKind.ParameterTensor)) w.Line($"p.v{n.Id} = this.{n.Layer};");
+        foreach (var n in graph.Nodes.Where(n => n.Kind == OpKind.ParameterTensor))
+            w.Line(ParameterTensorRule.IsLayerParameter(n) ? $"p.v{n.Id} = this.{ParameterTensorRule.Bound(n)}.Value;" : $"p.v{n.Id} = this.{n.Layer};");
         w.Line("_current = p;");
         w.Line("return p;");
         w.Close();

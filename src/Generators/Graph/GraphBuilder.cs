@@ -121,6 +121,8 @@ public static class GraphBuilder
                     if (_env.TryGetValue(e.Name, out var v)) return v;
                     if (_layers.TryGetValue(e.Name, out var tensorField) && tensorField.Kind is LayerKind.TensorParameter or LayerKind.TensorBuffer)
                         return TensorField(tensorField, e);
+                    if (e.Name.IndexOf('.') is var dot and > 0 && _layers.TryGetValue(e.Name.Substring(0, dot), out var owner))
+                        return LayerParameter(owner, e.Name.Substring(dot + 1), e);
                     _g.Error($"'{e.Name}' is not a tensor defined in Forward", e);
                     return null;
                 case ExpressionKind.Function:
@@ -171,6 +173,28 @@ public static class GraphBuilder
             var dims = field.Args.Where(a => a.Name == "dim").Select(a => a.Constant is double c ? ((long)c).ToString(CultureInfo.InvariantCulture) : a.Text).ToArray();
             n.Shape = field.TypeName == "AsGiven" ? new[] { "*" } : dims;
             _tensorFields[field.Name] = n.Id;
+            return n.Id;
+        }
+
+        /// <summary>A layer's Weight or Bias read as a tensor (weight tying): one node per parameter, like a [Parameter] field.</summary>
+        private int? LayerParameter(LayerSpec layer, string member, ExpressionSpec e)
+        {
+            if (layer.Kind is not (LayerKind.Linear or LayerKind.Embedding or LayerKind.LayerNorm or LayerKind.Conv2d or LayerKind.BatchNorm2d))
+            {
+                _g.Error($"'{e.Name}': layer '{layer.Name}' ({layer.Kind}) has no {member} to read as a tensor", e);
+                return null;
+            }
+            if (layer.Kind == LayerKind.Embedding && member == "Bias")
+            {
+                _g.Error($"'{e.Name}': an Embedding has a Weight and no Bias", e);
+                return null;
+            }
+            if (_tensorFields.TryGetValue(e.Name, out var id)) return id;
+            var n = _g.Add(OpKind.ParameterTensor);
+            n.Layer = e.Name;
+            n.Origin = e;
+            n.Shape = new[] { "?" };
+            _tensorFields[e.Name] = n.Id;
             return n.Id;
         }
 

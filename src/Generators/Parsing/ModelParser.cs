@@ -394,6 +394,9 @@ public static class ModelParser
                 return new ExpressionSpec(ExpressionKind.Variable, id.Identifier.ValueText, none);
             case MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: var thisName }:
                 return new ExpressionSpec(ExpressionKind.Variable, thisName.Identifier.ValueText, none);
+            case MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Weight" or "Bias" } parameter when MemberName(parameter.Expression) is { } owner:
+                // a layer's parameter as a tensor (weight tying): "wte.Weight"
+                return new ExpressionSpec(ExpressionKind.Variable, owner + "." + parameter.Name.Identifier.ValueText, none);
             case LiteralExpressionSyntax { RawKind: (int)SyntaxKind.NumericLiteralExpression } lit:
                 return new ExpressionSpec(ExpressionKind.Number, lit.Token.Text, none, System.Convert.ToDouble(lit.Token.Value, System.Globalization.CultureInfo.InvariantCulture));
             case LiteralExpressionSyntax { RawKind: (int)SyntaxKind.TrueLiteralExpression }:

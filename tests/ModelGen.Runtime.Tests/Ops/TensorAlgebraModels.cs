@@ -62,3 +62,12 @@ public partial class Reductions
         => Sum(x, 1) * 0.5 + Mean(x, -2) - Max(x, 1) + Min(x, 1, keepDim: false) * Var(x, dim: 1) + LogSumExp(x, 1)
            + Sum(Permute(LogSoftmax(x, 1), 0, 2, 1), -1, keepDim: true).Reshape(2, 4) + Var(x, 1, false, unbiased: false);
 }
+
+/// <summary>A language-model head tied to its embedding: logits = h · wteᵀ, the embedding's weight read as a tensor.</summary>
+[Model]
+public partial class TiedLanguageModel
+{
+    [Layer] readonly Embedding wte = new(11, 6);
+    [Layer] readonly Linear mix = new(6, 6);
+    Tensor Forward(Tensor ids) => MatMul(Tanh(mix.Apply(wte.Apply(ids))), Transpose(wte.Weight, 0, 1));
+}

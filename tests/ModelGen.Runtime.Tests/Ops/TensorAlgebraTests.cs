@@ -177,6 +177,24 @@ public class TensorAlgebraTests
     }
 
     [Test]
+    public void TiedLanguageModelHead_GradientsOfTheSharedWeightSumBothUses()
+    {
+        using var model = new TiedLanguageModel(Device.Cpu, 2, DType.Float64);
+        Assert.That(model.Parameters.Select(p => p.Name), Is.EqualTo(new[] { "wte.weight", "mix.weight", "mix.bias" }), "the tied weight is one parameter");
+        using var ids = Tensor.From<double>([3, 0, 10, 7, 7, 1], new Shape(2, 3), DType.Float64);
+        using var target = Tensor.From<double>(Numerics.Randn(new Random(3), 2 * 3 * 11), new Shape(2, 3, 11), DType.Float64);
+        double Loss() => model.Mse(ids, target);
+        Assert.That(model.Run(ids).Shape, Is.EqualTo(new Shape(2, 3, 11)));
+        model.ZeroGrad();
+        Loss();
+        model.Backward();
+        Numerics.AssertDirectionalDerivatives(model, Loss, new Random(8));
+        // rows of ids never looked up still get a gradient, through the head
+        var grad = model.Parameter("wte.weight").Grad.ToDoubleArray();
+        Assert.That(Enumerable.Range(0, 6).Any(j => grad[5 * 6 + j] != 0), "row 5 (never an input id) is trained through the tied head");
+    }
+
+    [Test]
     public void AllReductionsInOneGraph_MatchFiniteDifferences()
     {
         using var model = new Reductions(Device.Cpu, 0, DType.Float64);
