@@ -49,7 +49,12 @@ public sealed unsafe class ActivationArena : IDisposable
         return tensor;
     }
 
-    private static long Aligned(Shape shape) => (shape.Count + 15) / 16 * 16; // 64-byte aligned for float
+    // each tensor starts 64-byte aligned: 16 elements (float, double), 32 (16-bit types) or 64 (bool)
+    private long Aligned(Shape shape)
+    {
+        int per = Math.Max(16, 64 / _dtype.Size());
+        return (shape.Count + per - 1L) / per * per;
+    }
 
     /// <summary>A view of an arena tensor (Reshape/Flatten: no copy).</summary>
     public static Tensor View(Tensor tensor, Shape shape) => tensor.View(shape);

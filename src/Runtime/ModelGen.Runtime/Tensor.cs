@@ -2,10 +2,11 @@ using System.Numerics;
 using ILGPU;
 using ILGPU.Runtime;
 using ModelGen.Gpu;
+using Half = System.Half;
 
 namespace ModelGen;
 
-/// <summary>A dense, contiguous, row-major tensor of float or double on a device. Memory is native and freed
+/// <summary>A dense, contiguous, row-major tensor of any <see cref="ModelGen.DType"/> on a device. Memory is native and freed
 /// deterministically by <see cref="Dispose"/>; tensors a model owns (activations, parameters) are freed with the model.</summary>
 public sealed unsafe partial class Tensor : IDisposable
 {
@@ -37,25 +38,61 @@ public sealed unsafe partial class Tensor : IDisposable
     /// <summary>The accumulated gradient (same shape), allocated on the first backward pass that reaches this tensor.</summary>
     public Tensor? Grad { get; internal set; }
 
+    /// <summary>A zero-filled tensor. Every dtype can live on the CPU; the ILGPU engine stores every dtype but Float64
+    /// (its kernels compute in Float32: integer, bool and 16-bit tensors there can only be created and copied).</summary>
     public static Tensor Zeros(Shape shape, DType dtype = DType.Float32, Device? device = null)
     {
         device ??= Device.Cpu;
+        long bytes = (long)shape.Count * dtype.Size(); // throws for an undefined dtype
         if (device is IlgpuDevice gpu)
         {
-            gpu.CheckDType(dtype);
-            var buffer = gpu.AllocateBytes((long)shape.Count * dtype.Size());
+            gpu.CheckStorage(dtype);
+            var buffer = gpu.AllocateBytes(bytes);
             return new Tensor(device, dtype, shape, null, ownsMemory: true) { _gpuBuffer = buffer, _gpuBytes = buffer.View };
         }
-        var data = device.Allocate((long)shape.Count * dtype.Size());
+        var data = device.Allocate(bytes);
         return new Tensor(device, dtype, shape, data, ownsMemory: true);
     }
 
-    /// <summary>A copy of this tensor on another device.</summary>
+    /// <summary>A copy of this tensor on another device (same dtype, same bytes).</summary>
     public Tensor To(Device device)
     {
+        ArgumentNullException.ThrowIfNull(device);
         var copy = Zeros(Shape, DType, device);
-        if (DType == DType.Float64) copy.CopyFrom<double>(ToDoubleArray());
-        else copy.CopyFrom<float>(ToArray());
+        try
+        {
+            copy.CopyBytesFrom(this);
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+        return copy;
+    }
+
+    /// <summary>A copy of this tensor converted to <paramref name="dtype"/>, on the same device (a copy even when the dtype
+    /// is already <paramref name="dtype"/>). Conversions follow PyTorch's <c>.to(dtype)</c>: to Float16/BFloat16 rounds to
+    /// nearest even (through float), from them is exact; floating to integer truncates toward zero (NaN gives 0, values out
+    /// of range saturate); to Bool is <c>value != 0</c>.</summary>
+    public Tensor To(DType dtype)
+    {
+        if (!Device.IsCpu)
+        {
+            using var host = To(Device.Cpu);
+            using var converted = host.To(dtype);
+            return converted.To(Device);
+        }
+        var copy = Zeros(Shape, dtype, Device);
+        try
+        {
+            copy.CopyFrom(this);
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
         return copy;
     }
 
@@ -70,8 +107,18 @@ public sealed unsafe partial class Tensor : IDisposable
         }
     }
 
-    /// <summary>The elements of an ILGPU tensor as a float view (for kernels).</summary>
-    public ArrayView<float> GpuView => GpuBytes.Cast<float>().SubView(0, Count);
+    /// <summary>The elements of an ILGPU Float32 tensor as a float view (for kernels).</summary>
+    public ArrayView<float> GpuView
+    {
+        get
+        {
+            if (DType != DType.Float32)
+                throw new NotSupportedException(
+                    $"Tensor of shape {Shape} on {Device.Name} holds {DType}: the ILGPU engine computes in Float32 and has no {DType} kernels " +
+                    $"({DType} tensors can be stored there and copied, not computed with). Convert it first with To(DType.Float32).");
+            return GpuBytes.Cast<float>().SubView(0, Count);
+        }
+    }
 
     internal void AttachGpu(ArrayView<byte> bytes) => _gpuBytes = bytes;
 
@@ -81,78 +128,192 @@ public sealed unsafe partial class Tensor : IDisposable
 
     public static Tensor From(ReadOnlySpan<double> values, params int[] dims) => From(values, new Shape(dims), DType.Float64);
 
+    /// <summary>A tensor of <paramref name="dtype"/> holding <paramref name="values"/> (float, double, int, long, bool,
+    /// Half, BFloat16 or another primitive integer), converted as <see cref="To(DType)"/> converts.</summary>
     public static Tensor From<TSource>(ReadOnlySpan<TSource> values, Shape shape, DType dtype, Device? device = null)
-        where TSource : unmanaged, INumberBase<TSource>
+        where TSource : unmanaged
     {
         if (values.Length != shape.Count)
             throw new ArgumentException($"{values.Length} values cannot fill a tensor of shape {shape} ({shape.Count} elements).");
         var t = Zeros(shape, dtype, device);
-        t.CopyFrom(values);
+        try
+        {
+            t.CopyFrom(values);
+        }
+        catch
+        {
+            t.Dispose();
+            throw;
+        }
         return t;
     }
 
-    /// <summary>Copies (and converts) values into this tensor.</summary>
-    public void CopyFrom<TSource>(ReadOnlySpan<TSource> values) where TSource : unmanaged, INumberBase<TSource>
+    /// <summary>Copies (and converts, as <see cref="To(DType)"/> does) values into this tensor.</summary>
+    public void CopyFrom<TSource>(ReadOnlySpan<TSource> values) where TSource : unmanaged
     {
         if (values.Length != Count)
             throw new ArgumentException($"{values.Length} values cannot fill a tensor of shape {Shape}.");
         if (!Device.IsCpu)
         {
-            var host = new float[Count];
-            Convert(values, host.AsSpan());
-            GpuView.CopyFromCPU(host);
+            if (DType == DType.Float32 && typeof(TSource) == typeof(float))
+            {
+                GpuView.CopyFromCPU(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(
+                    System.Runtime.InteropServices.MemoryMarshal.Cast<TSource, float>(values)), Count);
+                return;
+            }
+            var host = new byte[(long)Count * DType.Size()];
+            fixed (byte* h = host) ConvertInto(values, DType, h, Count);
+            WriteGpuBytes(host);
             return;
         }
-        if (DType == DType.Float64) Convert(values, AsSpan<double>());
-        else Convert(values, AsSpan<float>());
+        ConvertInto(values, DType, Data, Count);
     }
 
+    /// <summary>Copies (and converts, as <see cref="To(DType)"/> does) another tensor's elements into this one (same
+    /// element count; any devices).</summary>
     public void CopyFrom(Tensor source)
     {
+        ArgumentNullException.ThrowIfNull(source);
         if (source.Count != Count) throw new ArgumentException($"Cannot copy a tensor of shape {source.Shape} into one of shape {Shape}.");
-        if (source.DType == DType.Float64) CopyFrom<double>(source.AsSpan<double>());
-        else CopyFrom<float>(source.AsSpan<float>());
-    }
-
-    private static void Convert<TSource, TDest>(ReadOnlySpan<TSource> source, Span<TDest> dest)
-        where TSource : unmanaged, INumberBase<TSource> where TDest : unmanaged, INumberBase<TDest>
-    {
-        if (typeof(TSource) == typeof(TDest))
+        if (source.DType == DType)
         {
-            System.Runtime.InteropServices.MemoryMarshal.Cast<TSource, TDest>(source).CopyTo(dest);
+            CopyBytesFrom(source);
             return;
         }
-        for (int i = 0; i < source.Length; i++) dest[i] = TDest.CreateTruncating(source[i]);
+        if (!source.Device.IsCpu)
+        {
+            using var host = source.To(Device.Cpu);
+            CopyFrom(host);
+            return;
+        }
+        void* p = source.Data;
+        switch (source.DType)
+        {
+            case DType.Float32: CopyFrom(new ReadOnlySpan<float>(p, Count)); break;
+            case DType.Float64: CopyFrom(new ReadOnlySpan<double>(p, Count)); break;
+            case DType.Int32: CopyFrom(new ReadOnlySpan<int>(p, Count)); break;
+            case DType.Int64: CopyFrom(new ReadOnlySpan<long>(p, Count)); break;
+            case DType.Bool: CopyFrom(new ReadOnlySpan<bool>(p, Count)); break;
+            case DType.Float16: CopyFrom(new ReadOnlySpan<Half>(p, Count)); break;
+            case DType.BFloat16: CopyFrom(new ReadOnlySpan<BFloat16>(p, Count)); break;
+            default: throw new NotSupportedException($"Cannot copy from a tensor of dtype {source.DType}.");
+        }
     }
 
-    public float[] ToArray()
+    /// <summary>Copies the elements, converted to <typeparamref name="T"/>, into <paramref name="dest"/> (which holds
+    /// exactly <see cref="Count"/> elements).</summary>
+    public void CopyTo<T>(Span<T> dest) where T : unmanaged
     {
-        var result = new float[Count];
+        if (dest.Length != Count)
+            throw new ArgumentException($"A tensor of shape {Shape} ({Count} elements) cannot be copied into {dest.Length} elements.", nameof(dest));
         if (!Device.IsCpu)
         {
-            GpuView.CopyToCPU(result);
-            return result;
+            if (DType == DType.Float32 && typeof(T) == typeof(float))
+            {
+                GpuView.CopyToCPU(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(
+                    System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(dest)), Count);
+                return;
+            }
+            var host = ReadGpuBytes();
+            fixed (byte* h = host) ConvertFrom(DType, h, Count, dest);
+            return;
         }
-        if (DType == DType.Float32) AsSpan<float>().CopyTo(result);
-        else Convert<double, float>(AsSpan<double>(), result);
-        return result;
+        ConvertFrom(DType, Data, Count, dest);
     }
 
-    public double[] ToDoubleArray()
+    /// <summary>The elements as floats (converted from any dtype; Int64 values beyond 2²⁴ round).</summary>
+    public float[] ToArray() => ToArray<float>();
+
+    /// <summary>The elements as doubles (converted from any dtype; Int64 values beyond 2⁵³ round).</summary>
+    public double[] ToDoubleArray() => ToArray<double>();
+
+    /// <summary>The elements converted to <typeparamref name="T"/> (float, double, int, long, bool, Half or BFloat16),
+    /// as <see cref="To(DType)"/> converts.</summary>
+    public T[] ToArray<T>() where T : unmanaged
     {
-        var result = new double[Count];
-        if (!Device.IsCpu) return Array.ConvertAll(ToArray(), v => (double)v);
-        if (DType == DType.Float64) AsSpan<double>().CopyTo(result);
-        else Convert<float, double>(AsSpan<float>(), result);
+        var result = new T[Count];
+        CopyTo<T>(result);
         return result;
     }
 
-    /// <summary>The single value of a one-element tensor (a loss, a sum).</summary>
-    public double Item()
+    /// <summary>The single value of a one-element tensor (a loss, a sum), as a double.</summary>
+    public double Item() => Item<double>();
+
+    /// <summary>The single value of a one-element tensor, converted to <typeparamref name="T"/>.</summary>
+    public T Item<T>() where T : unmanaged
     {
         if (Count != 1) throw new InvalidOperationException($"Item() needs a one-element tensor; this one has shape {Shape}.");
-        if (!Device.IsCpu) return ToArray()[0];
-        return DType == DType.Float64 ? AsSpan<double>()[0] : AsSpan<float>()[0];
+        T value = default;
+        CopyTo(new Span<T>(ref value));
+        return value;
+    }
+
+    private static void ConvertInto<TSource>(ReadOnlySpan<TSource> values, DType dtype, void* dest, int count) where TSource : unmanaged
+    {
+        switch (dtype)
+        {
+            case DType.Float32: ElementConvert.Convert(values, new Span<float>(dest, count)); break;
+            case DType.Float64: ElementConvert.Convert(values, new Span<double>(dest, count)); break;
+            case DType.Int32: ElementConvert.Convert(values, new Span<int>(dest, count)); break;
+            case DType.Int64: ElementConvert.Convert(values, new Span<long>(dest, count)); break;
+            case DType.Bool: ElementConvert.Convert(values, new Span<bool>(dest, count)); break;
+            case DType.Float16: ElementConvert.Convert(values, new Span<Half>(dest, count)); break;
+            case DType.BFloat16: ElementConvert.Convert(values, new Span<BFloat16>(dest, count)); break;
+            default: throw new NotSupportedException($"Cannot write elements of dtype {dtype}.");
+        }
+    }
+
+    private static void ConvertFrom<TDest>(DType dtype, void* source, int count, Span<TDest> dest) where TDest : unmanaged
+    {
+        switch (dtype)
+        {
+            case DType.Float32: ElementConvert.Convert(new ReadOnlySpan<float>(source, count), dest); break;
+            case DType.Float64: ElementConvert.Convert(new ReadOnlySpan<double>(source, count), dest); break;
+            case DType.Int32: ElementConvert.Convert(new ReadOnlySpan<int>(source, count), dest); break;
+            case DType.Int64: ElementConvert.Convert(new ReadOnlySpan<long>(source, count), dest); break;
+            case DType.Bool: ElementConvert.Convert(new ReadOnlySpan<bool>(source, count), dest); break;
+            case DType.Float16: ElementConvert.Convert(new ReadOnlySpan<Half>(source, count), dest); break;
+            case DType.BFloat16: ElementConvert.Convert(new ReadOnlySpan<BFloat16>(source, count), dest); break;
+            default: throw new NotSupportedException($"Cannot read elements of dtype {dtype}.");
+        }
+    }
+
+    private long ByteCount => (long)Count * DType.Size();
+
+    /// <summary>Copies the bytes of a tensor of the same dtype and element count, across devices.</summary>
+    private void CopyBytesFrom(Tensor source)
+    {
+        long bytes = ByteCount;
+        if (bytes == 0) return;
+        if (source.Device.IsCpu && Device.IsCpu)
+        {
+            Buffer.MemoryCopy(source.Data, Data, bytes, bytes);
+            return;
+        }
+        if (source.Device.IsCpu)
+        {
+            GpuBytes.SubView(0, bytes).CopyFromCPU(ref *(byte*)source.Data, bytes);
+            return;
+        }
+        if (Device.IsCpu)
+        {
+            source.GpuBytes.SubView(0, bytes).CopyToCPU(ref *(byte*)Data, bytes);
+            return;
+        }
+        var host = source.ReadGpuBytes();
+        WriteGpuBytes(host);
+    }
+
+    private byte[] ReadGpuBytes()
+    {
+        var host = new byte[ByteCount];
+        if (host.Length > 0) GpuBytes.SubView(0, host.Length).CopyToCPU(host);
+        return host;
+    }
+
+    private void WriteGpuBytes(byte[] host)
+    {
+        if (host.Length > 0) GpuBytes.SubView(0, host.Length).CopyFromCPU(host);
     }
 
     /// <summary>The elements as a span (CPU tensors only).</summary>
@@ -209,7 +370,8 @@ public sealed unsafe partial class Tensor : IDisposable
     {
         if (!Device.IsCpu) throw new InvalidOperationException($"Tensor of shape {Shape} lives on {Device.Name}; copy it to the CPU first.");
         if (DTypeExtensions.Of<T>() != DType)
-            throw new InvalidOperationException($"Tensor of shape {Shape} holds {DType}, not {typeof(T).Name}.");
+            throw new InvalidOperationException(
+                $"Tensor of shape {Shape} holds {DType}, not {typeof(T).Name}: convert it with To(DType) or read it with ToArray<{typeof(T).Name}>().");
     }
 
     /// <summary>Points an arena tensor at its slot (or detaches it when the arena is freed).</summary>

@@ -79,10 +79,13 @@ public sealed class IlgpuDevice : Device, IDisposable
         if (algorithms) builder.EnableAlgorithms();
     });
 
-    internal void CheckDType(DType dtype)
+    /// <summary>Float32 tensors compute here; Int32, Int64, Bool, Float16 and BFloat16 tensors are stored and copied
+    /// (no kernels); Float64 is refused, so that a Float64 model fails as it is bound rather than in its first op.</summary>
+    internal void CheckStorage(DType dtype)
     {
-        if (dtype != DType.Float32)
+        if (dtype == DType.Float64)
             throw new NotSupportedException($"The ILGPU engine computes in Float32; {dtype} models run on the CPU engine.");
+        _ = dtype.Size(); // an undefined dtype throws
     }
 
     internal MemoryBuffer1D<byte, Stride1D.Dense> AllocateBytes(long bytes)

@@ -65,7 +65,8 @@ public sealed class SafeTensorInfo
 }
 
 /// <summary>Reads a HuggingFace safetensors file through a read-only memory map. The whole header is validated by
-/// <see cref="Open"/>; reads convert any supported dtype to float or double.</summary>
+/// <see cref="Open"/>; reads convert any supported dtype to float or double, or read tensors in their own dtype
+/// (<see cref="ReadTensor"/>).</summary>
 public sealed unsafe class SafeTensorsFile : IDisposable
 {
     /// <summary>Largest header accepted (the limit the reference implementation uses).</summary>
@@ -183,18 +184,20 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         return result;
     }
 
-    /// <summary>Reads a tensor into a new CPU tensor of its shape. Without <paramref name="dtype"/>, F64 entries become
-    /// <see cref="ModelGen.DType.Float64"/> tensors and all others <see cref="ModelGen.DType.Float32"/>.</summary>
+    /// <summary>Reads a tensor into a new CPU tensor of its shape. Without <paramref name="dtype"/>, the tensor keeps the
+    /// file's dtype where ModelGen has it (F32, F64, I32, I64, BOOL, F16, BF16 become Float32, Float64, Int32, Int64,
+    /// Bool, Float16, BFloat16 tensors); the other integer dtypes (U8, I8, I16, U16, U32, U64) become Float32. With
+    /// <paramref name="dtype"/>, the elements are converted as <see cref="Tensor.To(ModelGen.DType)"/> converts (a BF16
+    /// checkpoint read as Float32, say).</summary>
     public Tensor ReadTensor(string name, DType? dtype = null)
     {
         var info = GetInfo(name);
         CheckedCount(info);
-        var type = dtype ?? (info.DType == "F64" ? ModelGen.DType.Float64 : ModelGen.DType.Float32);
+        var type = dtype ?? (DTypeExtensions.TryParseSafeTensorsName(info.DType, out var own) ? own : ModelGen.DType.Float32);
         var tensor = Tensor.Zeros(new Shape(info.Shape), type, Device.Cpu);
         try
         {
-            if (type == ModelGen.DType.Float64) ReadConverted(info, tensor.AsSpan<double>());
-            else ReadConverted(info, tensor.AsSpan<float>());
+            ReadIntoCpu(info, tensor);
         }
         catch
         {
@@ -202,6 +205,68 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             throw;
         }
         return tensor;
+    }
+
+    /// <summary>Reads a tensor into an existing tensor of any dtype and device with the same number of elements,
+    /// converting as <see cref="Tensor.To(ModelGen.DType)"/> converts (an F16 weight into a Float32 parameter, say).</summary>
+    public void ReadInto(string name, Tensor dest)
+    {
+        ArgumentNullException.ThrowIfNull(dest);
+        var info = GetInfo(name);
+        CheckedCount(info);
+        if (info.ElementCount != dest.Count)
+            throw new ArgumentException(
+                $"{_path}: tensor '{info.Name}' ({info.DType} {ModelGen.Shape.Format(info.Shape)}) has {info.ElementCount} elements but the destination {dest.Shape} holds {dest.Count}.",
+                nameof(dest));
+        if (dest.Device.IsCpu)
+        {
+            ReadIntoCpu(info, dest);
+            return;
+        }
+        using var host = Tensor.Zeros(dest.Shape, dest.DType, Device.Cpu);
+        ReadIntoCpu(info, host);
+        dest.CopyFrom(host);
+    }
+
+    private void ReadIntoCpu(SafeTensorInfo info, Tensor dest)
+    {
+        if (_base == null) throw new ObjectDisposedException(nameof(SafeTensorsFile), $"{_path} has been closed.");
+        bool known = DTypeExtensions.TryParseSafeTensorsName(info.DType, out var fileType);
+        if (known && fileType == dest.DType)
+        {
+            // the same representation: copy the bytes (in host order), and make BOOL bytes 0 or 1
+            long bytes = info.ByteLength;
+            if (bytes == 0) return;
+            byte* src = _base + _dataStart + info.Offset;
+            byte* d = (byte*)dest.Data;
+            Buffer.MemoryCopy(src, d, bytes, bytes);
+            int size = fileType.Size();
+            if (fileType == ModelGen.DType.Bool)
+                for (long i = 0; i < bytes; i++) d[i] = d[i] != 0 ? (byte)1 : (byte)0;
+            else if (!BitConverter.IsLittleEndian)
+                for (long i = 0; i < bytes; i += size) new Span<byte>(d + i, size).Reverse();
+            return;
+        }
+        switch (dest.DType)
+        {
+            case ModelGen.DType.Float32: ReadConverted(info, dest.AsSpan<float>()); return;
+            case ModelGen.DType.Float64: ReadConverted(info, dest.AsSpan<double>()); return;
+            case ModelGen.DType.Int32: ReadConverted(info, dest.AsSpan<int>()); return;
+            case ModelGen.DType.Int64: ReadConverted(info, dest.AsSpan<long>()); return;
+        }
+        // Bool, Float16, BFloat16 from another dtype: through float (exact for F32, F16, BF16) or double (the others)
+        if (known && fileType is ModelGen.DType.Float32 or ModelGen.DType.Float16 or ModelGen.DType.BFloat16)
+        {
+            var values = new float[dest.Count];
+            ReadConverted(info, values.AsSpan());
+            dest.CopyFrom<float>(values);
+        }
+        else
+        {
+            var values = new double[dest.Count];
+            ReadConverted(info, values.AsSpan());
+            dest.CopyFrom<double>(values);
+        }
     }
 
     private int CheckedCount(SafeTensorInfo info)
@@ -517,6 +582,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     private readonly struct F16 : IElement
     {
         public static int Size => 2;
+        public static bool IsSame<T>() => typeof(T) == typeof(System.Half);
         public static T Read<T>(ReadOnlySpan<byte> s) where T : INumberBase<T> => T.CreateTruncating((float)BinaryPrimitives.ReadHalfLittleEndian(s));
     }
 
@@ -561,6 +627,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         public static int Size => 4;
         public static T Read<T>(ReadOnlySpan<byte> s) where T : INumberBase<T> => T.CreateTruncating(BinaryPrimitives.ReadInt32LittleEndian(s));
+        public static bool IsSame<T>() => typeof(T) == typeof(int);
     }
 
     private readonly struct U32 : IElement
@@ -573,6 +640,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         public static int Size => 8;
         public static T Read<T>(ReadOnlySpan<byte> s) where T : INumberBase<T> => T.CreateTruncating(BinaryPrimitives.ReadInt64LittleEndian(s));
+        public static bool IsSame<T>() => typeof(T) == typeof(long);
     }
 
     private readonly struct U64 : IElement
@@ -598,7 +666,8 @@ internal static class SafeTensorsDTypes
     };
 }
 
-/// <summary>Writes safetensors files (F32 or F64 per tensor, following each tensor's <see cref="DType"/>).</summary>
+/// <summary>Writes safetensors files: each tensor in its own <see cref="DType"/> (F32, F64, I32, I64, BOOL, F16 or BF16),
+/// from any device.</summary>
 public static class SafeTensorsWriter
 {
     /// <summary>Writes the tensors, in the given order, to <paramref name="path"/> atomically: a reader never sees a
@@ -664,27 +733,36 @@ public static class SafeTensorsWriter
 
         foreach (var (_, tensor) in list)
         {
-            if (tensor.DType == DType.Float64) WriteLittleEndian<double>(stream, tensor.AsSpan<double>());
-            else WriteLittleEndian<float>(stream, tensor.AsSpan<float>());
+            if (tensor.Device.IsCpu)
+            {
+                WriteLittleEndian(stream, tensor);
+                continue;
+            }
+            using var host = tensor.To(Device.Cpu);
+            WriteLittleEndian(stream, host);
         }
     }
 
-    private static void WriteLittleEndian<T>(Stream stream, ReadOnlySpan<T> values) where T : unmanaged
+    private static unsafe void WriteLittleEndian(Stream stream, Tensor tensor)
     {
-        if (BitConverter.IsLittleEndian)
+        int size = tensor.DType.Size();
+        long bytes = (long)tensor.Count * size;
+        if (bytes == 0) return;
+        byte* data = (byte*)tensor.Data;
+        // Chunked so no byte span exceeds 2^31 bytes.
+        const int chunk = 1 << 28; // a multiple of every element size
+        if (BitConverter.IsLittleEndian || size == 1)
         {
-            // Chunked so no byte span exceeds 2^31 bytes.
-            int chunk = (1 << 28) / Marshal.SizeOf<T>();
-            for (int start = 0; start < values.Length; start += chunk)
-                stream.Write(MemoryMarshal.AsBytes(values.Slice(start, Math.Min(chunk, values.Length - start))));
+            for (long start = 0; start < bytes; start += chunk)
+                stream.Write(new ReadOnlySpan<byte>(data + start, (int)Math.Min(chunk, bytes - start)));
             return;
         }
         Span<byte> buf = stackalloc byte[8];
-        foreach (var v in values)
+        for (long i = 0; i < bytes; i += size)
         {
-            if (typeof(T) == typeof(double)) BinaryPrimitives.WriteDoubleLittleEndian(buf, (double)(object)v);
-            else BinaryPrimitives.WriteSingleLittleEndian(buf, (float)(object)v);
-            stream.Write(buf[..Marshal.SizeOf<T>()]);
+            new ReadOnlySpan<byte>(data + i, size).CopyTo(buf);
+            buf[..size].Reverse();
+            stream.Write(buf[..size]);
         }
     }
 }

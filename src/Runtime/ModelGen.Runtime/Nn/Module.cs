@@ -18,8 +18,15 @@ public abstract partial class Module : ILayer, IDisposable
     /// <summary>An unbound model: used as a layer of another model, or bound to <see cref="Device.Default"/> on first use.</summary>
     protected Module() { }
 
+    /// <param name="dtype">Float32 or Float64: what the model computes in. The other dtypes are storage types of tensors
+    /// (<see cref="ModelGen.DType.Int32"/> token ids, <see cref="ModelGen.DType.Float16"/> checkpoints), which
+    /// <see cref="Load"/> converts.</param>
     protected Module(Device device, int seed = 0, DType dtype = DType.Float32)
     {
+        if (dtype is not (DType.Float32 or DType.Float64))
+            throw new ArgumentException(
+                $"{GetType().Name} cannot compute in {dtype}: models compute in Float32 or Float64. {dtype} is a storage dtype of " +
+                "tensors (checkpoints in Float16/BFloat16 load into a Float32 model, converted).", nameof(dtype));
         _device = device;
         Seed = seed;
         DType = dtype;

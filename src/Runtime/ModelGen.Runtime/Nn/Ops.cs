@@ -17,17 +17,34 @@ public sealed class ShapeMismatchException(string message) : ArgumentException(m
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static unsafe partial class Ops
 {
+    /// <summary>Sets every element to <paramref name="value"/> (converted to the tensor's dtype as <see cref="Tensor.To(DType)"/>
+    /// converts; any dtype on the CPU, Float32 on the ILGPU engine).</summary>
     public static void Fill(Tensor t, double value)
     {
         if (!t.Device.IsCpu) { GpuOps.Fill(t, (float)value); return; }
-        if (t.DType == DType.Float64) t.AsSpan<double>().Fill(value);
-        else t.AsSpan<float>().Fill((float)value);
+        switch (t.DType)
+        {
+            case DType.Float64: t.AsSpan<double>().Fill(value); break;
+            case DType.Float32: t.AsSpan<float>().Fill((float)value); break;
+            default:
+                t.CopyFrom<double>(Enumerable.Repeat(value, t.Count).ToArray());
+                break;
+        }
+    }
+
+    /// <summary>Throws a <see cref="NotSupportedException"/> naming <paramref name="op"/> unless the tensor is Float32 or Float64.</summary>
+    internal static void RequireComputeDType(Tensor t, string op)
+    {
+        if (t.DType is not (DType.Float32 or DType.Float64))
+            throw new NotSupportedException(
+                $"{op} computes in Float32 or Float64, but a tensor of shape {t.Shape} holds {t.DType}: convert it first with To(DType.Float32).");
     }
 
     /// <summary>Σ x² in double (gradient norms).</summary>
     public static double SumOfSquares(Tensor t)
     {
         double s = 0;
+        RequireComputeDType(t, nameof(SumOfSquares));
         if (!t.Device.IsCpu) return GpuOps.SumOfSquares(t);
         if (t.DType == DType.Float64)
             foreach (var v in t.AsSpan<double>()) s += v * v;
@@ -39,6 +56,7 @@ public static unsafe partial class Ops
     /// <summary>x *= factor.</summary>
     public static void Scale(Tensor t, double factor)
     {
+        RequireComputeDType(t, nameof(Scale));
         if (!t.Device.IsCpu) { GpuOps.Scale(t, (float)factor); return; }
         if (t.DType == DType.Float64) System.Numerics.Tensors.TensorPrimitives.Multiply(t.AsSpan<double>(), factor, t.AsSpan<double>());
         else System.Numerics.Tensors.TensorPrimitives.Multiply(t.AsSpan<float>(), (float)factor, t.AsSpan<float>());
@@ -63,6 +81,9 @@ public static unsafe partial class Ops
         int kb = transB ? b.Shape[1] : b.Shape[0], n = transB ? b.Shape[0] : b.Shape[1];
         if (k != kb || c.Shape[0] != m || c.Shape[1] != n)
             throw new ShapeMismatchException($"MatMul: op(A) is [{m}, {k}], op(B) is [{kb}, {n}], C is {c.Shape}.");
+        RequireComputeDType(a, nameof(MatMul));
+        RequireComputeDType(b, nameof(MatMul));
+        RequireComputeDType(c, nameof(MatMul));
         if (!c.Device.IsCpu) { GpuOps.Gemm(a, transA, b, transB, c, m, n, k, accumulate, null, 0); return; }
         if (c.DType == DType.Float64)
             CpuGemm.Run(a.Ptr<double>(), a.Shape[1], transA, b.Ptr<double>(), b.Shape[1], transB, c.Ptr<double>(), n, m, n, k, accumulate, default(NoEpilogue<double>));
