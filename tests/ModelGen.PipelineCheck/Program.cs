@@ -50,6 +50,10 @@ switch (args[0])
     {
         var texts = File.ReadLines(args[2]).Take(int.Parse(args[3])).ToList();
         using var pipeline = Pipeline.TextClassification(args[1], Device.Cpu);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var process = Process.GetCurrentProcess();
+        Console.WriteLine($"working set before run {process.WorkingSet64} bytes (peak so far {process.PeakWorkingSet64})");
         var clock = Stopwatch.StartNew();
         var results = pipeline.Run(texts);
         double digest = results.Select((r, i) => (i % 7 + 1) * r[0].Score * (r[0].Label == "POSITIVE" ? 1 : -1)).Sum();

@@ -25,9 +25,10 @@ public static class Pipeline
         => new(BertModel.FromPretrained(modelDirectory, device), BertTokenizer.FromPretrained(modelDirectory), batchSize: batchSize);
 }
 
-/// <summary>How every pipeline feeds a BERT-family model: each text is tokenised once (truncated to the model's
-/// maximum length), the texts are sorted by length (as sentence-transformers' <c>encode</c> does) and cut into batches
-/// of at most <see cref="BatchSize"/>, each padded only to its own longest text. Results come back in input order.
+/// <summary>How every pipeline feeds a BERT-family model: the texts are sorted by length in characters, longest first
+/// (as sentence-transformers' <c>encode</c> does), and cut into batches of at most <see cref="BatchSize"/>; each batch
+/// is tokenised when it runs (truncated to the model's maximum length) and padded only to its own longest text, so
+/// memory does not grow with the number of texts beyond the texts and the results. Results come back in input order.
 /// Calls are serialised: one model, one set of activation buffers, so concurrent calls are safe.</summary>
 public abstract class BatchingPipeline : IDisposable
 {
@@ -59,38 +60,47 @@ public abstract class BatchingPipeline : IDisposable
         set => _batchSize = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(BatchSize), value, "the batch size must be positive");
     }
 
-    /// <summary>[CLS] ids [SEP] of every text, truncated to <see cref="MaxLength"/>.</summary>
-    private protected int[][] Encode(IReadOnlyList<string> texts)
+    /// <summary>Runs the model over batches of texts sorted by length, longest first (by characters, as
+    /// sentence-transformers' <c>encode</c> sorts, so that only one batch is tokenised at a time and memory does not grow
+    /// with the number of texts). Each batch is tokenised ([CLS] ids [SEP], truncated to <see cref="MaxLength"/>) and
+    /// padded to its own longest text. <paramref name="forward"/> gets the batch's text indices, their tokens, the padded
+    /// length and the model's output (valid during the call), and copies out what it needs.</summary>
+    private protected void ForEachBatch(IReadOnlyList<string> texts, int? batchSize, Func<Tensor, Tensor, Tensor, Tensor, Tensor> run,
+        Action<int[], int[][], int, Tensor> forward)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        var tokens = new int[texts.Count][];
-        for (int i = 0; i < tokens.Length; i++)
-            tokens[i] = Tokenizer.EncodeTruncatedIds(texts[i] ?? throw new ArgumentException($"texts[{i}] is null", nameof(texts)), MaxLength);
-        return tokens;
-    }
-
-    /// <summary>Runs the model over length-sorted batches; <paramref name="forward"/> gets the batch's text indices,
-    /// its padded length and the model's output (valid during the call), and copies out what it needs.</summary>
-    private protected void ForEachBatch(int[][] tokens, int? batchSize, Func<Tensor, Tensor, Tensor, Tensor, Tensor> run,
-        Action<int[], int, Tensor> forward)
-    {
-        if (tokens.Length == 0) return;
         int size = batchSize ?? BatchSize;
         if (size <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), size, "the batch size must be positive");
-        var order = Enumerable.Range(0, tokens.Length).OrderByDescending(i => tokens[i].Length).ToArray(); // stable: ties keep input order
+        for (int i = 0; i < texts.Count; i++)
+            if (texts[i] is null) throw new ArgumentException($"texts[{i}] is null", nameof(texts));
+        if (texts.Count == 0) return;
+        var order = Enumerable.Range(0, texts.Count).OrderByDescending(i => texts[i].Length).ToArray(); // stable: ties keep input order
+        int capacity = Math.Min(size, order.Length) * MaxLength; // one set of input buffers for the call, not one per batch
+        var idBuffer = new float[capacity];
+        var maskBuffer = new float[capacity];
+        var positionBuffer = new float[capacity];
         lock (_lock)
         {
             _module.Eval();
             for (int start = 0; start < order.Length; start += size)
             {
                 var indices = order.AsSpan(start, Math.Min(size, order.Length - start)).ToArray();
-                int batch = indices.Length, seq = tokens[indices[0]].Length; // the longest comes first
-                var ids = new float[batch * seq];
-                var mask = new float[batch * seq];
-                var positions = new float[batch * seq];
+                int batch = indices.Length;
+                var tokens = new int[batch][];
+                int seq = 0;
                 for (int b = 0; b < batch; b++)
                 {
-                    var row = tokens[indices[b]];
+                    tokens[b] = Tokenizer.EncodeTruncatedIds(texts[indices[b]], MaxLength);
+                    seq = Math.Max(seq, tokens[b].Length);
+                }
+                var ids = idBuffer.AsSpan(0, batch * seq);
+                var mask = maskBuffer.AsSpan(0, batch * seq);
+                var positions = positionBuffer.AsSpan(0, batch * seq);
+                ids.Clear();
+                mask.Clear();
+                for (int b = 0; b < batch; b++)
+                {
+                    var row = tokens[b];
                     for (int t = 0; t < seq; t++)
                     {
                         positions[b * seq + t] = t;
@@ -104,7 +114,7 @@ public abstract class BatchingPipeline : IDisposable
                 using var positionTensor = Tensor.From<float>(positions, shape, _module.DType, _module.Device);
                 using var typeTensor = Tensor.Zeros(shape, _module.DType, _module.Device);
                 using var maskTensor = Tensor.From<float>(mask, shape, _module.DType, _module.Device);
-                forward(indices, seq, run(idTensor, positionTensor, typeTensor, maskTensor));
+                forward(indices, tokens, seq, run(idTensor, positionTensor, typeTensor, maskTensor));
             }
         }
     }
@@ -123,10 +133,10 @@ public sealed class TextClassificationPipeline(ISequenceClassifier model, BertTo
     /// <param name="batchSize">Texts per forward pass for this call; null means <see cref="BatchingPipeline.BatchSize"/>.</param>
     public IReadOnlyList<IReadOnlyList<ClassificationResult>> Run(IReadOnlyList<string> texts, int topK = 1, int? batchSize = null)
     {
-        var tokens = Encode(texts);
-        var results = new IReadOnlyList<ClassificationResult>[tokens.Length];
+        ArgumentNullException.ThrowIfNull(texts);
+        var results = new IReadOnlyList<ClassificationResult>[texts.Count];
         int classes = Model.Config.NumLabels;
-        ForEachBatch(tokens, batchSize, Model.Logits, (indices, _, output) =>
+        ForEachBatch(texts, batchSize, Model.Logits, (indices, _, _, output) =>
         {
             var logits = output.ToArray();
             for (int b = 0; b < indices.Length; b++) results[indices[b]] = Scores(logits.AsSpan(b * classes, classes), topK);
@@ -156,15 +166,15 @@ public sealed class FeatureExtractionPipeline(BertModel model, BertTokenizer tok
     /// <summary>last_hidden_state per text: [tokens, hidden] (padding removed).</summary>
     public IReadOnlyList<float[,]> Run(IReadOnlyList<string> texts, int? batchSize = null)
     {
-        var tokens = Encode(texts);
-        var result = new float[tokens.Length][,];
+        ArgumentNullException.ThrowIfNull(texts);
+        var result = new float[texts.Count][,];
         int h = Model.Sizes.Hidden;
-        ForEachBatch(tokens, batchSize, Model.Run, (indices, seq, output) =>
+        ForEachBatch(texts, batchSize, Model.Run, (indices, tokens, seq, output) =>
         {
             var hidden = output.ToArray();
             for (int b = 0; b < indices.Length; b++)
             {
-                int count = tokens[indices[b]].Length;
+                int count = tokens[b].Length;
                 var m = new float[count, h];
                 for (int t = 0; t < count; t++)
                     for (int c = 0; c < h; c++) m[t, c] = hidden[(b * seq + t) * h + c];
@@ -177,17 +187,17 @@ public sealed class FeatureExtractionPipeline(BertModel model, BertTokenizer tok
     /// <summary>Mean-pooled, L2-normalised sentence embeddings (all-MiniLM-L6-v2's recipe).</summary>
     public float[][] SentenceEmbeddings(IReadOnlyList<string> texts, int? batchSize = null)
     {
-        var tokens = Encode(texts);
-        var result = new float[tokens.Length][];
+        ArgumentNullException.ThrowIfNull(texts);
+        var result = new float[texts.Count][];
         int h = Model.Sizes.Hidden;
-        ForEachBatch(tokens, batchSize, Model.Run, (indices, seq, output) =>
+        ForEachBatch(texts, batchSize, Model.Run, (indices, tokens, seq, output) =>
         {
             var hidden = output.ToArray();
             var sum = new double[h];
             for (int b = 0; b < indices.Length; b++)
             {
                 Array.Clear(sum);
-                int count = tokens[indices[b]].Length;
+                int count = tokens[b].Length;
                 for (int t = 0; t < count; t++)
                     for (int c = 0; c < h; c++) sum[c] += hidden[(b * seq + t) * h + c];
                 double norm = 0;
