@@ -150,9 +150,9 @@ static (Tensor Ids, Tensor Pos, Tensor Types, Tensor Mask) Inputs(int batch, int
 {
     var rng = new Random(2);
     var shape = new Shape(batch, seq);
-    return (Tensor.From<int>(Enumerable.Range(0, batch * seq).Select(_ => rng.Next(1000, 20000)).ToArray(), shape, DType.Float32),
-        Tensor.From<int>(Enumerable.Range(0, batch * seq).Select(i => i % seq).ToArray(), shape, DType.Float32),
-        Tensor.Zeros(shape), Tensor.From<int>(Enumerable.Repeat(1, batch * seq).ToArray(), shape, DType.Float32));
+    return (Tensor.From<int>(Enumerable.Range(0, batch * seq).Select(_ => rng.Next(1000, 20000)).ToArray(), shape, DType.Int32),
+        Tensor.From<int>(Enumerable.Range(0, batch * seq).Select(i => i % seq).ToArray(), shape, DType.Int32),
+        Tensor.Zeros(shape, DType.Int32), Tensor.From<int>(Enumerable.Repeat(1, batch * seq).ToArray(), shape, DType.Float32));
 }
 
 static void MiniLmForward(int batch, int seq)

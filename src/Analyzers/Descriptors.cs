@@ -45,6 +45,11 @@ public static class Descriptors
         "{0}", Shapes, DiagnosticSeverity.Error,
         "A dim argument (Sum, Softmax, Transpose, Permute, …) must lie in [-rank, rank): negative dims count from the end; Permute's dims must name each dimension once.");
 
+    public static readonly DiagnosticDescriptor DType = Rule(ShapeDiagnosticIds.DType,
+        "Tensor of the wrong dtype",
+        "{0}", Shapes, DiagnosticSeverity.Error,
+        "Embedding ids, Gather indices and class ids are integer tensors; Where's condition and MaskedFill's mask are Bool tensors (comparisons make them); integer indices cannot be used as numbers.");
+
     public static readonly DiagnosticDescriptor HeadsDivide = Rule(ShapeDiagnosticIds.HeadsDivide,
         "Attention heads do not divide the hidden size",
         "{0}", Shapes, DiagnosticSeverity.Error,
@@ -122,6 +127,7 @@ public static class Descriptors
         ShapeDiagnosticIds.MatMulBatch => AttentionOperands,
         ShapeDiagnosticIds.MatMulInner => MatMulInner,
         ShapeDiagnosticIds.DimRange => DimRange,
+        ShapeDiagnosticIds.DType => DType,
         ShapeDiagnosticIds.HeadsDivide => HeadsDivide,
         ShapeDiagnosticIds.Rank => Rank,
         ShapeDiagnosticIds.ChannelMismatch => ChannelMismatch,

@@ -23,7 +23,7 @@ public sealed class ModelAnalyzer : DiagnosticAnalyzer
 {
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         Descriptors.LinearInput, Descriptors.LayerNormInput, Descriptors.AttentionOperands, Descriptors.HeadsDivide, Descriptors.Rank,
-        Descriptors.ChannelMismatch, Descriptors.WindowSize, Descriptors.MatMulInner, Descriptors.DimRange,
+        Descriptors.ChannelMismatch, Descriptors.WindowSize, Descriptors.MatMulInner, Descriptors.DimRange, Descriptors.DType,
         Descriptors.ElementwiseShapes, Descriptors.ReshapeCount, Descriptors.MseTarget,
         Descriptors.BlockListShape, Descriptors.NotPartial, Descriptors.UnsupportedLayerType, Descriptors.UndeclaredDimension,
         Descriptors.UnsupportedConstruct, Descriptors.UnusedLayer, Descriptors.DropoutProbability);

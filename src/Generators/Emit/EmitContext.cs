@@ -27,6 +27,15 @@ public sealed class EmitContext
     public string Value(int id) => $"p.v{id}";
     public string Grad(int id) => $"p.g{id}";
 
+    private DTypes.Result? _dtypes;
+
+    /// <summary>Whether a value can have a gradient: integer indices and Bool masks cannot.</summary>
+    public bool IsDifferentiable(int id)
+    {
+        _dtypes ??= DTypes.Analyze(_graph);
+        return _dtypes.Kinds[id] is ElementKind.Float or ElementKind.Any;
+    }
+
     /// <summary>True when the node's value comes from outside this plan (an argument or a nested model's output).</summary>
     public bool IsExternal(int id) => OpRule.For(_graph[id]).IsExternal;
 

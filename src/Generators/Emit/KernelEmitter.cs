@@ -29,15 +29,16 @@ public static class KernelEmitter
 
     public static void Emit(CodeWriter w, ModelGraph graph, ElementwiseStep step, string modelName)
     {
+        bool backward = step.Externals.Any(Differentiated(step).Contains); // a chain of comparisons has none
         EmitForward(w, step);
-        EmitBackward(w, step);
+        if (backward) EmitBackward(w, step);
         if (MayBroadcast(step))
         {
             EmitBroadcastForward(w, step);
-            EmitBroadcastBackward(w, step);
+            if (backward) EmitBroadcastBackward(w, step);
         }
         EmitGpuForward(w, step, modelName);
-        EmitGpuBackward(w, step, modelName);
+        if (backward) EmitGpuBackward(w, step, modelName);
     }
 
     /// <summary>Whether the step's operands may have different shapes (then broadcast to the output's): a chain with one
@@ -313,6 +314,19 @@ public static class KernelEmitter
         w.Close();
         w.Close();
         w.Line();
+    }
+
+    /// <summary>The values of the chain (members and externals) that its reverse sweep reaches: a comparison passes no
+    /// gradient, so an operand seen only through one gets none.</summary>
+    public static HashSet<int> Differentiated(ElementwiseStep step)
+    {
+        var reached = new HashSet<int> { step.Output.Id };
+        foreach (var m in Enumerable.Reverse(step.Members))
+        {
+            if (!reached.Contains(m.Id)) continue;
+            foreach (var (input, _) in OpRule.For(m).Backward("g", m.Inputs.Select(_ => "x").ToList(), "y", m)) reached.Add(m.Inputs[input]);
+        }
+        return reached;
     }
 
     /// <summary>The reverse sweep of a chain: each member's derivative rule, in reverse order, summing fan-out.</summary>

@@ -141,6 +141,7 @@ public static class ModelEmitter
 
     private static void Plan(CodeWriter w, ModelSpec spec, ModelGraph graph, List<Step> steps, List<string> inputs)
     {
+        var dtypes = DTypes.Analyze(graph);
         var outNode = graph[graph.Output];
         w.Line("/// <summary>The tensors of one input shape: activations and gradients in one arena, reused every step.</summary>");
         w.Open("private sealed class Plan : global::System.IDisposable");
@@ -165,12 +166,16 @@ public static class ModelEmitter
             for (int e = 0; e < es.Externals.Count; e++) w.Line($"public {T} bg{es.Index}_{e} = null!;");
         }
         for (int i = 0; i < inputs.Count; i++) w.Line($"public {T} gi{i} = null!;");
+        var converted = graph.Nodes.Where(n => n.Kind == OpKind.Input && dtypes.Roles[n.Id] != InputRole.Any).ToList();
+        foreach (var n in converted)
+            w.Line($"public {T}? ci{n.InputIndex}; // {n.Layer} converted to {(dtypes.Roles[n.Id] == InputRole.Index ? "Int32" : "the model's dtype")} when given in another dtype");
         w.Line($"public {T} probs = null!, one = null!, loss = null!;");
         w.Line($"public {T}? target;");
         w.Line("public int[] labels = global::System.Array.Empty<int>();");
         w.Line("public long LastUse;");
         w.Line($"public Plan(global::ModelGen.ActivationArena arena, {S}[] inputShapes) {{ Arena = arena; InputShapes = inputShapes; }}");
-        w.Line("public void Dispose() => Arena.Dispose();");
+        w.Line(converted.Count == 0 ? "public void Dispose() => Arena.Dispose();"
+            : $"public void Dispose() {{ Arena.Dispose();{string.Concat(converted.Select(n => $" ci{n.InputIndex}?.Dispose();"))} }}");
         w.Close();
         w.Line();
         w.Line("// one plan per input shape (batch size, padded length), the least recently used replaced beyond 64; all of them");
@@ -240,7 +245,17 @@ public static class ModelEmitter
 
         w.Open($"private Plan Begin({Params(inputs)})");
         w.Line("EnsureBound();");
-        foreach (var i in inputs) w.Line($"global::ModelGen.Ops.CheckInput({i}, DType, Device, \"{i}\");");
+        foreach (var n in graph.Nodes.Where(n => n.Kind == OpKind.Input))
+        {
+            var use = dtypes.Uses.TryGetValue(n.Id, out var u) ? u.Replace("\"", "\\\"") : "";
+            w.Line(dtypes.Roles[n.Id] switch
+            {
+                InputRole.Index => $"global::ModelGen.Ops.CheckIndexInput({n.Layer}, Device, \"{n.Layer}\", \"{use}\");",
+                InputRole.Mask => $"global::ModelGen.Ops.CheckMaskInput({n.Layer}, Device, \"{n.Layer}\", \"{use}\");",
+                InputRole.Any => $"global::ModelGen.Ops.CheckDevice({n.Layer}, Device, \"{n.Layer}\");",
+                _ => $"global::ModelGen.Ops.CheckInput({n.Layer}, DType, Device, \"{n.Layer}\");",
+            });
+        }
         w.Line("Plan? p = null;");
         w.Open("foreach (var candidate in _plans)");
         var match = string.Join(" && ", inputs.Select((name, i) => $"candidate.InputShapes[{i}].Equals({name}.Shape)"));
@@ -254,7 +269,13 @@ public static class ModelEmitter
         w.Close();
         w.Line("p.LastUse = ++_planUses;");
         w.Line("if (!ReferenceEquals(p, _current)) global::ModelGen.Ops.Fill(p.one, 1); // another shape's plan may have used this memory");
-        foreach (var n in graph.Nodes.Where(n => n.Kind == OpKind.Input)) w.Line($"p.v{n.Id} = {n.Layer};");
+        foreach (var n in graph.Nodes.Where(n => n.Kind == OpKind.Input))
+            w.Line(dtypes.Roles[n.Id] switch
+            {
+                InputRole.Any => $"p.v{n.Id} = {n.Layer};",
+                InputRole.Index => $"p.v{n.Id} = global::ModelGen.Ops.AsInput({n.Layer}, global::ModelGen.DType.Int32, ref p.ci{n.InputIndex});",
+                _ => $"p.v{n.Id} = global::ModelGen.Ops.AsInput({n.Layer}, DType, ref p.ci{n.InputIndex});",
+            });
         foreach (var n in graph.Nodes.Where(n => n.Kind == OpKind.ParameterTensor))
             w.Line(ParameterTensorRule.IsLayerParameter(n) ? $"p.v{n.Id} = this.{ParameterTensorRule.Bound(n)}.Value;" : $"p.v{n.Id} = this.{n.Layer};");
         w.Line("_current = p;");
@@ -490,7 +511,13 @@ public static class ModelEmitter
                     }
                 case ElementwiseStep es:
                     {
-                        var targets = es.Externals.Select(ctx.Contribute).ToList();
+                        var reached = KernelEmitter.Differentiated(es);
+                        if (!es.Externals.Any(reached.Contains))
+                        {
+                            w.Line($"// v{outId} = {KernelEmitter.Describe(graph, es)}: no input gets a gradient through it");
+                            break;
+                        }
+                        var targets = es.Externals.Select(e => reached.Contains(e) ? ctx.Contribute(e) : new GradTarget("null", "false", "")).ToList();
                         w.Line($"// backward of v{outId} = {KernelEmitter.Describe(graph, es)}: one kernel recomputes the chain from its inputs and writes every input's gradient");
                         var fields = string.Concat(es.Externals.Select((e, i) => $", X{i} = p.v{e}, G{i} = {targets[i].Tensor}, Accumulate{i} = {targets[i].Accumulate}"));
                         bool broadcast = KernelEmitter.MayBroadcast(es);
@@ -507,7 +534,7 @@ public static class ModelEmitter
                             w.Line($"var b{es.Index} = new Elementwise{es.Index}BackwardBroadcast<T> {{ L = {l}, DY = p.g{outId}{broadcastFields} }};");
                             w.Line($"global::ModelGen.Ops.ElementwiseParts(\"elementwise{es.Index}-backward\", {l}, ref b{es.Index});");
                             for (int i = 0; i < es.Externals.Count; i++)
-                                w.Line($"global::ModelGen.Ops.SumToShape<T>({l}, {i}, p.bg{es.Index}_{i}, {targets[i].Tensor}, {targets[i].Accumulate});");
+                                if (reached.Contains(es.Externals[i])) w.Line($"global::ModelGen.Ops.SumToShape<T>({l}, {i}, p.bg{es.Index}_{i}, {targets[i].Tensor}, {targets[i].Accumulate});");
                             w.Close();
                         }
                         w.Line($"else LaunchElementwise{es.Index}Backward(p.g{outId}{string.Concat(es.Externals.Select((e, i) => $", p.v{e}, {targets[i].Tensor}, {targets[i].Accumulate}"))});");

@@ -49,6 +49,33 @@ public enum OpKind
     ParameterTensor,
 }
 
+/// <summary>What a value holds at compile time: floating-point numbers (the model's dtype), integer indices (Int32 in the
+/// plan: Embedding ids, Gather indices, class ids) or booleans (comparisons, masks: 0/1 in the model's dtype inside the
+/// plan, so that arithmetic on them promotes as PyTorch's does). <see cref="Any"/>: decided elsewhere (a Forward input
+/// only passed on to a nested model, which checks it).</summary>
+public enum ElementKind
+{
+    Float,
+    Int,
+    Bool,
+    Any,
+}
+
+/// <summary>What an op needs of one of its inputs (<see cref="Ops.OpRule.InputNeed"/>).</summary>
+public enum Need
+{
+    /// <summary>Numbers: floating point, or Bool promoted to 0/1 (not integer indices).</summary>
+    Numeric,
+    /// <summary>Integer indices (Embedding ids, Gather's index, class ids).</summary>
+    Index,
+    /// <summary>A Bool tensor (Where's condition, MaskedFill's mask).</summary>
+    Bool,
+    /// <summary>Whatever the op's own consumers need: a view passes its input on (Reshape of ids, then Embedding).</summary>
+    Same,
+    /// <summary>Anything: a nested model checks its own inputs.</summary>
+    Any,
+}
+
 /// <summary>One SSA value of the forward graph: the op that makes it, its inputs and attributes.</summary>
 public sealed class Node
 {

@@ -15,7 +15,8 @@ public static class GraphBuilder
     /// <see cref="FunctionRule"/> in name order.</summary>
     public static string KnownFunctions { get; } = string.Join(", ",
         new[] { "Relu", "Tanh", "Sigmoid", "Gelu", "Softmax", "LogSoftmax", "Sum", "Mean", "Flatten" }
-            .Concat(FunctionRule.All.Keys.OrderBy(k => k, System.StringComparer.Ordinal)).Distinct()) + " or MseLoss";
+            .Concat(FunctionRule.All.Values.Where(r => r is not ScalarComparisonRule).Select(r => r.Name).OrderBy(k => k, System.StringComparer.Ordinal)).Distinct())
+        + ", comparisons (>, <, >=, <=, Eq, Ne) or MseLoss";
 
     public static ModelGraph Build(ModelSpec spec)
     {
@@ -235,9 +236,34 @@ public static class GraphBuilder
                 }
                 return Scalar(OpKind.AddScalar, t, c, e);
             }
+            if (e.Name is ">" or "<" or ">=" or "<=") return Comparison(e, left, right, leftNumber, rightNumber);
             if (Lower(left) is not int a || Lower(right) is not int b) return null;
             var kind = e.Name switch { "+" => OpKind.Add, "-" => OpKind.Sub, "*" => OpKind.Mul, _ => OpKind.Div };
             var node = _g.Add(kind, a, b);
+            node.Origin = e;
+            node.Shape = BroadcastComment(_g[a].Shape, _g[b].Shape);
+            return node.Id;
+        }
+
+        /// <summary>a &gt; b (and &lt;, &gt;=, &lt;=) between tensors, or against a number on either side (c &lt; x is x &gt; c).</summary>
+        private int? Comparison(ExpressionSpec e, ExpressionSpec left, ExpressionSpec right, bool leftNumber, bool rightNumber)
+        {
+            string name = e.Name switch { ">" => "Gt", "<" => "Lt", ">=" => "Ge", _ => "Le" };
+            if (leftNumber || rightNumber)
+            {
+                if (leftNumber) name = name switch { "Gt" => "Lt", "Lt" => "Gt", "Ge" => "Le", _ => "Ge" };
+                var (tensor, number) = rightNumber ? (left, right) : (right, left);
+                if (Lower(tensor) is not int t) return null;
+                var n = _g.Add(OpKind.Function, t);
+                n.Function = name + "Scalar";
+                n.Origin = e;
+                n.Scalar = number.Number;
+                n.Shape = _g[t].Shape;
+                return n.Id;
+            }
+            if (Lower(left) is not int a || Lower(right) is not int b) return null;
+            var node = _g.Add(OpKind.Function, a, b);
+            node.Function = name;
             node.Origin = e;
             node.Shape = BroadcastComment(_g[a].Shape, _g[b].Shape);
             return node.Id;
@@ -375,6 +401,17 @@ public static class GraphBuilder
                     }
                 default:
                     if (FunctionRule.Find(e.Name) is TensorFunctionRule tensorFunction) return TensorFunction(tensorFunction, e);
+                    if (e.Name is "Eq" or "Ne" && e.Args.Count == 2 && (e.Args[0].Kind == ExpressionKind.Number) != (e.Args[1].Kind == ExpressionKind.Number))
+                    {
+                        var (tensor, number) = e.Args[1].Kind == ExpressionKind.Number ? (e.Args[0], e.Args[1]) : (e.Args[1], e.Args[0]);
+                        if (Lower(tensor) is not int t) return null;
+                        var n = _g.Add(OpKind.Function, t);
+                        n.Function = e.Name + "Scalar";
+                        n.Origin = e;
+                        n.Scalar = number.Number;
+                        n.Shape = _g[t].Shape;
+                        return n.Id;
+                    }
                     if (FunctionRule.Find(e.Name) is { } function)
                     {
                         // all arguments in order, named or not (LeakyRelu(x, negativeSlope: 0.1))
@@ -394,7 +431,7 @@ public static class GraphBuilder
                         var n = _g.Add(OpKind.Function, inputs);
                         n.Function = function.Name;
                         n.Origin = e;
-                        n.Shape = inputs.Length == 2 ? BroadcastComment(_g[inputs[0]].Shape, _g[inputs[1]].Shape) : _g[inputs[0]].Shape;
+                        n.Shape = inputs.Length >= 2 ? inputs.Skip(1).Aggregate(_g[inputs[0]].Shape, (shape, i) => BroadcastComment(shape, _g[i].Shape)) : _g[inputs[0]].Shape;
                         if (function.TakesNumber) n.Scalar = args[function.Tensors].Number;
                         return n.Id;
                     }

@@ -27,6 +27,7 @@ public static class ShapeDiagnosticIds
     public const string ChannelMismatch = "MG0019";    // Conv2d in_channels, BatchNorm2d num_features, groups
     public const string WindowSize = "MG0020";         // a convolution kernel or pooling window larger than the padded input
     public const string DimRange = "MG0021";           // a dim outside the rank, or a Permute that is not a permutation
+    public const string DType = "MG0030";              // integer indices used as numbers, a Float mask, numbers used as ids
 }
 
 /// <summary>A shape contradiction found by an op's shape rule.</summary>
@@ -104,6 +105,8 @@ public static class ShapeChecker
         var scope = new ShapeScope(spec, ShapeScope.ConstantBindings(constants), resolve);
         var ctx = new ShapeContext(unifier, scope, issues, depth: 0);
         var shapes = ctx.Run(graph, null);
+        foreach (var issue in DTypes.Analyze(graph).Issues)
+            issues.Add(new ShapeIssue(ShapeDiagnosticIds.DType, issue.Node, issue.Message, System.Array.Empty<string>()));
         var formatted = new Dictionary<int, string>();
         foreach (var kv in shapes) formatted[kv.Key] = unifier.Format(kv.Value);
         return new ShapeCheckResult(issues, formatted);

@@ -118,6 +118,29 @@ public static class Broadcasting
         return u.NewShape();
     }
 
+    /// <summary>The broadcast of three or more operands (Where's condition and branches), reporting the first pair that
+    /// certainly does not broadcast.</summary>
+    public static SymShape ShapeOfAll(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs, string op)
+    {
+        var u = ctx.Unifier;
+        var shape = u.Resolve(inputs[0]);
+        for (int i = 1; i < inputs.Count; i++)
+        {
+            var next = u.Resolve(inputs[i]);
+            if (Combine(u, shape, next) is { } combined)
+            {
+                shape = combined;
+                continue;
+            }
+            var (dim, da, db) = Conflict(u, shape, next);
+            var left = i == 1 ? $"{ShapeContext.DescribeArgument(node, 0)} of shape {u.Format(shape)}" : $"the broadcast of its first {i} operands, of shape {u.Format(shape)},";
+            ctx.Report(ShapeDiagnosticIds.ElementwiseShapes, node,
+                $"'{op}' cannot broadcast {left} with {ShapeContext.DescribeArgument(node, i)} of shape {u.Format(next)}: dimension {dim} is {da} against {db} (broadcast dimensions must be equal or 1)");
+            return u.NewShape();
+        }
+        return shape;
+    }
+
     /// <summary>The first dimension (from the end) where two shapes certainly do not broadcast.</summary>
     public static (int Dim, long A, long B) Conflict(ShapeUnifier u, SymShape a, SymShape b)
     {

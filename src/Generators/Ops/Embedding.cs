@@ -6,11 +6,13 @@ using ModelGen.Generators.Model;
 
 namespace ModelGen.Generators.Ops;
 
-/// <summary>y[i] = W[ids[i]] (ids as a float tensor). Backward: dW[ids[i]] += dy[i] (scatter-add; the padding row gets
+/// <summary>y[i] = W[ids[i]] (ids an integer tensor: Int32, or Int64 converted at the call). Backward: dW[ids[i]] += dy[i] (scatter-add; the padding row gets
 /// none). The ids get no gradient.</summary>
 public sealed class EmbeddingRule : OpRule
 {
     public override OpKind Kind => OpKind.Embedding;
+
+    public override Need InputNeed(Node node, int index) => Need.Index;
 
     /// <summary>ids [...] → [..., dim]. A mismatch of dim with what consumes the output is reported by the consumer.</summary>
     public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)

@@ -39,6 +39,13 @@ public abstract class OpRule
     public virtual SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)
         => inputs.Count > 0 ? inputs[0] : ctx.Unifier.NewShape();
 
+    /// <summary>What the op needs of its <paramref name="index"/>-th input's dtype (checked by <see cref="DTypes"/>, and
+    /// how a Forward input is checked and converted at the call). Default: numbers.</summary>
+    public virtual Need InputNeed(Node node, int index) => Need.Numeric;
+
+    /// <summary>What the op's value holds, from its inputs' types. Default: floating point.</summary>
+    public virtual ElementKind OutputType(Node node, IReadOnlyList<ElementKind> inputs) => ElementKind.Float;
+
     /// <summary>Whether the node's value is a view (no storage of its own).</summary>
     public virtual bool IsView => false;
 

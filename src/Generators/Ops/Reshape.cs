@@ -13,6 +13,10 @@ public class ReshapeRule : OpRule
     public override OpKind Kind => OpKind.Reshape;
     public override bool IsView => true;
 
+    /// <summary>A view holds what its input holds: ids reshaped are still ids.</summary>
+    public override Need InputNeed(Node node, int index) => Need.Same;
+    public override ElementKind OutputType(Node node, IReadOnlyList<ElementKind> inputs) => inputs[0];
+
     /// <summary>The new shape (one −1 inferred); the element count must not change (MG0007). Certain only when the
     /// input's rank is known and its non-constant dimensions cancel out.</summary>
     public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)
@@ -80,7 +84,7 @@ public class ReshapeRule : OpRule
 
     public override void EmitBackward(EmitContext ctx, Node node)
     {
-        if (!ctx.IsExternal(node.Inputs[0])) return; // the gradient already is the input's (a view of it)
+        if (!ctx.IsExternal(node.Inputs[0]) || !ctx.IsDifferentiable(node.Inputs[0])) return; // the gradient already is the input's (a view of it), or it has none
         var t = ctx.Contribute(node.Inputs[0]);
         ctx.Writer.Line($"{t.Guard}global::ModelGen.Ops.AddInto<T>({t.Tensor}, {ctx.Grad(node.Id)}, {t.Accumulate});");
     }

@@ -11,6 +11,9 @@ public sealed class SubModelRule : OpRule
 {
     public override OpKind Kind => OpKind.SubModel;
 
+    /// <summary>The nested model checks its own inputs' dtypes.</summary>
+    public override Need InputNeed(Node node, int index) => Need.Any;
+
     /// <summary>The nested model's Forward, checked with these inputs and its constructor arguments.</summary>
     public override SymShape InferShape(ShapeContext ctx, Node node, IReadOnlyList<SymShape> inputs)
     {
@@ -42,6 +45,9 @@ public sealed class SubModelRule : OpRule
 public sealed class BlockLoopRule : OpRule
 {
     public override OpKind Kind => OpKind.BlockLoop;
+
+    /// <summary>The blocks check their own inputs' dtypes.</summary>
+    public override Need InputNeed(Node node, int index) => Need.Any;
 
     /// <summary>One block applied to h; as every later block gets the previous one's output, a block must keep h's
     /// shape (MG0017, a warning: a list of one block would still run).</summary>

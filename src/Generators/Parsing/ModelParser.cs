@@ -378,6 +378,16 @@ public static class ModelParser
 
     public static ExpressionSpec ParseExpression(ExpressionSyntax expression) => ParseExpression(expression, null);
 
+    /// <summary>The value of <c>double.X</c> / <c>float.X</c> for the constants a mask is filled with.</summary>
+    private static double? Constant(bool single, string name) => name switch
+    {
+        "NegativeInfinity" => double.NegativeInfinity,
+        "PositiveInfinity" => double.PositiveInfinity,
+        "MinValue" => single ? float.MinValue : double.MinValue,
+        "MaxValue" => single ? float.MaxValue : double.MaxValue,
+        _ => null,
+    };
+
     private static ExpressionSpec ParseExpression(ExpressionSyntax expression, ParseTrace? trace)
         => Record(trace, ParseExpressionCore(expression, trace), expression);
 
@@ -408,7 +418,12 @@ public static class ModelParser
                 return operand.Kind == ExpressionKind.Number
                     ? operand with { Number = -operand.Number, Name = "-" + operand.Name }
                     : new ExpressionSpec(ExpressionKind.Negate, "-", new[] { operand }.ToEquatableArray());
-            case BinaryExpressionSyntax bin when bin.Kind() is SyntaxKind.AddExpression or SyntaxKind.SubtractExpression or SyntaxKind.MultiplyExpression or SyntaxKind.DivideExpression:
+            case MemberAccessExpressionSyntax { Expression: PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.DoubleKeyword or (int)SyntaxKind.FloatKeyword } type, Name.Identifier.ValueText: var constant }
+                when Constant(type.Keyword.RawKind == (int)SyntaxKind.FloatKeyword, constant) is double value:
+                // double.NegativeInfinity, float.MinValue: MaskedFill's value
+                return new ExpressionSpec(ExpressionKind.Number, expression.ToString(), none, value);
+            case BinaryExpressionSyntax bin when bin.Kind() is SyntaxKind.AddExpression or SyntaxKind.SubtractExpression or SyntaxKind.MultiplyExpression or SyntaxKind.DivideExpression
+                or SyntaxKind.GreaterThanExpression or SyntaxKind.LessThanExpression or SyntaxKind.GreaterThanOrEqualExpression or SyntaxKind.LessThanOrEqualExpression:
                 return new ExpressionSpec(ExpressionKind.Binary, bin.OperatorToken.Text,
                     new[] { ParseExpression(bin.Left, trace), ParseExpression(bin.Right, trace) }.ToEquatableArray());
             case InvocationExpressionSyntax call:
@@ -421,6 +436,10 @@ public static class ModelParser
                         return new ExpressionSpec(ExpressionKind.LayerCall, layer, args);
                     case MemberAccessExpressionSyntax { Expression: IdentifierNameSyntax { Identifier.ValueText: "Module" }, Name: var staticName }:
                         return new ExpressionSpec(ExpressionKind.Function, staticName.Identifier.ValueText, args);
+                    case MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Eq" or "Ne" } comparison when call.ArgumentList.Arguments.Count == 1:
+                        // a.Eq(b): the function Eq(a, b)
+                        var left = ParseExpression(comparison.Expression, trace);
+                        return new ExpressionSpec(ExpressionKind.Function, comparison.Name.Identifier.ValueText, new[] { left }.Concat(args).ToEquatableArray());
                     case MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Reshape" or "View" } reshape:
                         var target = ParseExpression(reshape.Expression, trace);
                         return new ExpressionSpec(ExpressionKind.Method, "Reshape", new[] { target }.Concat(args).ToEquatableArray());

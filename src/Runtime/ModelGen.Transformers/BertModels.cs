@@ -48,7 +48,8 @@ public partial class BertLayer
 
 /// <summary>BERT's encoder: word + position + token-type embeddings, LayerNorm, dropout, then the layers.
 /// Forward(input_ids, position_ids, token_type_ids, attention_mask) → last_hidden_state [batch, seq, hidden].
-/// Ids are float tensors (exact below 2^24); the mask is 1 for tokens and 0 for padding.</summary>
+/// Ids, positions and token types are integer tensors (Int32, or Int64 as HuggingFace's tokenizers give them); the mask
+/// is 1 for tokens and 0 for padding, in the model's dtype or as a Bool or integer tensor.</summary>
 [Model]
 public partial class BertModel
 {

@@ -76,9 +76,9 @@ public abstract class BatchingPipeline : IDisposable
         if (texts.Count == 0) return;
         var order = Enumerable.Range(0, texts.Count).OrderByDescending(i => texts[i].Length).ToArray(); // stable: ties keep input order
         int capacity = Math.Min(size, order.Length) * MaxLength; // one set of input buffers for the call, not one per batch
-        var idBuffer = new float[capacity];
+        var idBuffer = new int[capacity];
         var maskBuffer = new float[capacity];
-        var positionBuffer = new float[capacity];
+        var positionBuffer = new int[capacity];
         lock (_lock)
         {
             _module.Eval();
@@ -110,9 +110,9 @@ public abstract class BatchingPipeline : IDisposable
                     }
                 }
                 var shape = new Shape(batch, seq);
-                using var idTensor = Tensor.From<float>(ids, shape, _module.DType, _module.Device);
-                using var positionTensor = Tensor.From<float>(positions, shape, _module.DType, _module.Device);
-                using var typeTensor = Tensor.Zeros(shape, _module.DType, _module.Device);
+                using var idTensor = Tensor.From<int>(ids, shape, DType.Int32, _module.Device);
+                using var positionTensor = Tensor.From<int>(positions, shape, DType.Int32, _module.Device);
+                using var typeTensor = Tensor.Zeros(shape, DType.Int32, _module.Device);
                 using var maskTensor = Tensor.From<float>(mask, shape, _module.DType, _module.Device);
                 forward(indices, tokens, seq, run(idTensor, positionTensor, typeTensor, maskTensor));
             }

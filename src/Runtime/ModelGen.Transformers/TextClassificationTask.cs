@@ -14,7 +14,8 @@ public sealed class TextBatch(int capacity, int maxLength)
 
 /// <summary>Fine-tuning or evaluating a BERT-family sequence classifier with the Trainer: tokenises each text once (the
 /// token ids are kept, as HuggingFace's <c>dataset.map</c> keeps them), collates batches in the DataLoader's background
-/// thread with dynamic padding, and feeds the model float tensors of ids, positions, token types and the padding mask.</summary>
+/// thread with dynamic padding, and feeds the model Int32 tensors of ids, positions and token types and a padding mask in
+/// the model's dtype.</summary>
 public sealed class TextClassificationTask<TExample> : ITrainingTask<TExample, TextBatch>, IExampleLength<TExample>
 {
     private readonly ISequenceClassifier _model;
@@ -93,8 +94,8 @@ public sealed class TextClassificationTask<TExample> : ITrainingTask<TExample, T
         if (!_inputs.TryGetValue((count, seq), out var t))
         {
             var shape = new Shape(count, seq);
-            t = (Tensor.Zeros(shape, Model.DType, Model.Device), Tensor.From<float>(PositionIds(count, seq), shape, Model.DType, Model.Device),
-                Tensor.Zeros(shape, Model.DType, Model.Device), Tensor.Zeros(shape, Model.DType, Model.Device));
+            t = (Tensor.Zeros(shape, DType.Int32, Model.Device), Tensor.From<int>(PositionIds(count, seq), shape, DType.Int32, Model.Device),
+                Tensor.Zeros(shape, DType.Int32, Model.Device), Tensor.Zeros(shape, Model.DType, Model.Device));
             _inputs[(count, seq)] = t;
         }
         t.Ids.CopyFrom<int>(batch.Ids.AsSpan(0, count * seq));
@@ -104,9 +105,9 @@ public sealed class TextClassificationTask<TExample> : ITrainingTask<TExample, T
     }
 
     // not a lambda: its closure over seq would be allocated on every call, cache hit or not
-    private static float[] PositionIds(int count, int seq)
+    private static int[] PositionIds(int count, int seq)
     {
-        var positions = new float[count * seq];
+        var positions = new int[count * seq];
         for (int i = 0; i < positions.Length; i++) positions[i] = i % seq;
         return positions;
     }

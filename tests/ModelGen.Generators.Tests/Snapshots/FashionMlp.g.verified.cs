@@ -39,12 +39,13 @@ namespace ModelGen.Tests.Models
             public global::ModelGen.Tensor v5 = null!;
             public global::ModelGen.Tensor g5 = null!;
             public global::ModelGen.Tensor gi0 = null!;
+            public global::ModelGen.Tensor? ci0; // x converted to the model's dtype when given in another dtype
             public global::ModelGen.Tensor probs = null!, one = null!, loss = null!;
             public global::ModelGen.Tensor? target;
             public int[] labels = global::System.Array.Empty<int>();
             public long LastUse;
             public Plan(global::ModelGen.ActivationArena arena, global::ModelGen.Shape[] inputShapes) { Arena = arena; InputShapes = inputShapes; }
-            public void Dispose() => Arena.Dispose();
+            public void Dispose() { Arena.Dispose(); ci0?.Dispose(); }
         }
 
         // one plan per input shape (batch size, padded length), the least recently used replaced beyond 64; all of them
@@ -112,7 +113,7 @@ namespace ModelGen.Tests.Models
             }
             p.LastUse = ++_planUses;
             if (!ReferenceEquals(p, _current)) global::ModelGen.Ops.Fill(p.one, 1); // another shape's plan may have used this memory
-            p.v0 = x;
+            p.v0 = global::ModelGen.Ops.AsInput(x, DType, ref p.ci0);
             _current = p;
             return p;
         }

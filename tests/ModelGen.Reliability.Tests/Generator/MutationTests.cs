@@ -25,6 +25,7 @@ public sealed class MutationTests
         Path.Combine("tests", "ModelGen.Runtime.Tests", "Graphs", "GraphModels.cs"),
         Path.Combine("tests", "ModelGen.Runtime.Tests", "Ops", "TransformerOpModels.cs"),
         Path.Combine("tests", "ModelGen.Runtime.Tests", "Ops", "TensorAlgebraModels.cs"),
+        Path.Combine("tests", "ModelGen.Runtime.Tests", "Ops", "MaskModels.cs"),
     ];
 
     private static readonly string[] Numbers = ["0", "1", "-1", "2", "3", "7", "13", "1000000", "2147483647", "-2147483648", "0.5", "1e30", "1e-30", "0x10"];

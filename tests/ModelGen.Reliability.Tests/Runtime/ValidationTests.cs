@@ -64,9 +64,9 @@ public sealed class ValidationTests
             // called directly with 9 positions, the model names the embedding and its size
             var model = pipeline.Model;
             var shape = new Shape(1, 9);
-            using var ids = Tensor.Zeros(shape, DType.Float32, Device.Cpu);
-            using var positions = Tensor.From(Enumerable.Range(0, 9).Select(i => (float)i).ToArray(), 1, 9);
-            using var types = Tensor.Zeros(shape, DType.Float32, Device.Cpu);
+            using var ids = Tensor.Zeros(shape, DType.Int64, Device.Cpu);
+            using var positions = Tensor.From<int>(Enumerable.Range(0, 9).ToArray(), shape, DType.Int64);
+            using var types = Tensor.Zeros(shape, DType.Int64, Device.Cpu);
             using var mask = Tensor.Zeros(shape, DType.Float32, Device.Cpu);
             var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Logits(ids, positions, types, mask))!;
             Assert.That(e.Message, Does.Contain("position_embeddings").And.Contain("8"));

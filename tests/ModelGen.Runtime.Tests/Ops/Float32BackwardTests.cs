@@ -13,7 +13,7 @@ public class Float32BackwardTests
     private const double Tolerance = 1e-4;
 
     /// <summary>One input: its shape, how to fill it, and whether it takes a gradient.</summary>
-    private sealed record Input(Shape Shape, Func<Random, int, double> Value, bool Grad = true);
+    private sealed record Input(Shape Shape, Func<Random, int, double> Value, bool Grad = true, bool Ids = false);
 
     private static double Gaussian(Random rng, int i) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 
@@ -28,8 +28,8 @@ public class Float32BackwardTests
         }
         var rng = new Random(name.Length * 7919 + inputs.Length);
         var values = inputs.Select(input => Enumerable.Range(0, input.Shape.Count).Select(i => (double)(float)input.Value(rng, i)).ToArray()).ToArray();
-        var t64 = inputs.Select((input, i) => Tensor.From<double>(values[i], input.Shape, DType.Float64)).ToArray();
-        var t32 = inputs.Select((input, i) => Tensor.From<double>(values[i], input.Shape, DType.Float32)).ToArray();
+        var t64 = inputs.Select((input, i) => Tensor.From<double>(values[i], input.Shape, input.Ids ? DType.Int64 : DType.Float64)).ToArray();
+        var t32 = inputs.Select((input, i) => Tensor.From<double>(values[i], input.Shape, input.Ids ? DType.Int32 : DType.Float32)).ToArray();
         try
         {
             for (int i = 0; i < inputs.Length; i++) t64[i].RequiresGrad = t32[i].RequiresGrad = inputs[i].Grad;
@@ -85,7 +85,7 @@ public class Float32BackwardTests
     [TestCase(3, 67, 391, 257)]
     public void Embedding(int batch, int seq, int dim, int vocab)
         => Compare($"embedding {batch}x{seq}x{dim}", d => new EmbeddingTableOp(vocab, dim, d), (m, t) => ((EmbeddingTableOp)m).Run(t[0]),
-            new Input(new Shape(batch, seq), (r, _) => r.Next(vocab), Grad: false));
+            new Input(new Shape(batch, seq), (r, _) => r.Next(vocab), Grad: false, Ids: true));
 
     [TestCase(2, 64, 64, 28, 28, 3, 1, 1)]
     [TestCase(2, 3, 17, 29, 31, 5, 2, 2)]

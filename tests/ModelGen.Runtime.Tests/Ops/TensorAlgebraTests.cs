@@ -181,7 +181,7 @@ public class TensorAlgebraTests
     {
         using var model = new TiedLanguageModel(Device.Cpu, 2, DType.Float64);
         Assert.That(model.Parameters.Select(p => p.Name), Is.EqualTo(new[] { "wte.weight", "mix.weight", "mix.bias" }), "the tied weight is one parameter");
-        using var ids = Tensor.From<double>([3, 0, 10, 7, 7, 1], new Shape(2, 3), DType.Float64);
+        using var ids = Tensor.From<double>([3, 0, 10, 7, 7, 1], new Shape(2, 3), DType.Int64);
         using var target = Tensor.From<double>(Numerics.Randn(new Random(3), 2 * 3 * 11), new Shape(2, 3, 11), DType.Float64);
         double Loss() => model.Mse(ids, target);
         Assert.That(model.Run(ids).Shape, Is.EqualTo(new Shape(2, 3, 11)));

@@ -89,7 +89,7 @@ public class TransformerOpTests
         var table = m.Parameter("table.weight").Value.ToDoubleArray();
         Assert.That(table.Take(7).All(v => v == 0), Is.True, "the padding row starts at zero");
         var ids = new double[] { 3, 0, 3, 10, 1, 0 };
-        using var idt = Tensor.From<double>(ids, new Shape(2, 3), DType.Float64);
+        using var idt = Tensor.From<double>(ids, new Shape(2, 3), DType.Int64);
         var y = m.Run(idt).ToDoubleArray();
         for (int i = 0; i < ids.Length; i++)
             Assert.That(y.AsSpan(i * 7, 7).ToArray(), Is.EqualTo(table.AsSpan((int)ids[i] * 7, 7).ToArray()));
@@ -102,7 +102,7 @@ public class TransformerOpTests
             if (ids[i] != 0)
                 for (int c = 0; c < 7; c++) expected[(int)ids[i] * 7 + c] += gy[i * 7 + c];
         Assert.That(grad, Is.EqualTo(expected).Within(1e-12));
-        using var bad = Tensor.From<double>([1, 11], new Shape(1, 2), DType.Float64);
+        using var bad = Tensor.From<double>([1, 11], new Shape(1, 2), DType.Int64);
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => m.Run(bad))!;
         Assert.That(e.Message, Does.Contain("token id 11 at position (0, 1)").And.Contain("vocabulary of 11"));
     }
@@ -179,8 +179,8 @@ public class TransformerOpTests
         var ids = new double[] { 5, 7, 9, 2, 0, 0, 3, 4, 1, 8, 6, 11 };
         var pos = new double[] { 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5 };
         var mask = new double[] { 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1 };
-        using var idt = Tensor.From<double>(ids, new Shape(2, 6), DType.Float64);
-        using var pt = Tensor.From<double>(pos, new Shape(2, 6), DType.Float64);
+        using var idt = Tensor.From<double>(ids, new Shape(2, 6), DType.Int64);
+        using var pt = Tensor.From<double>(pos, new Shape(2, 6), DType.Int64);
         using var mt = Tensor.From<double>(mask, new Shape(2, 6), DType.Float64);
         int[] labels = [2, 0];
         double Loss() => model.CrossEntropy(idt, pt, mt, labels);
@@ -191,7 +191,7 @@ public class TransformerOpTests
         Numerics.AssertDirectionalDerivatives(model, Loss, rng);
         // a padded position's token changes nothing
         var before = model.Run(idt, pt, mt).ToDoubleArray();
-        idt.AsSpan<double>()[5] = 13;
+        idt.AsSpan<long>()[5] = 13;
         Assert.That(Numerics.RelativeError(model.Run(idt, pt, mt).ToDoubleArray(), before), Is.LessThanOrEqualTo(1e-9));
     }
 }

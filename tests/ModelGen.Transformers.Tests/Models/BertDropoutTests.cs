@@ -16,9 +16,9 @@ public class BertDropoutTests
             LayerNormEps: 1e-12, HiddenDropout: 0.1, AttentionProbsDropout: 0.2);
         using var model = new BertForSequenceClassification(sizes, 3, Device.Cpu, seed: 4, dtype: DType.Float64);
         var shape = new Shape(2, 6);
-        using var ids = Tensor.From<double>([5, 7, 9, 2, 0, 0, 3, 4, 1, 8, 6, 11], shape, DType.Float64);
-        using var positions = Tensor.From<double>([0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5], shape, DType.Float64);
-        using var types = Tensor.From<double>([0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0], shape, DType.Float64);
+        using var ids = Tensor.From<double>([5, 7, 9, 2, 0, 0, 3, 4, 1, 8, 6, 11], shape, DType.Int64);
+        using var positions = Tensor.From<double>([0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5], shape, DType.Int64);
+        using var types = Tensor.From<double>([0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0], shape, DType.Int64);
         using var mask = Tensor.From<double>([1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1], shape, DType.Float64);
         int[] labels = [2, 0];
         double Loss()

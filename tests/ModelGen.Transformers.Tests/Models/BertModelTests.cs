@@ -18,9 +18,9 @@ public class BertModelTests
         using var m = new BertForSequenceClassification(Tiny, numLabels: 3, Device.Cpu, seed: 5, dtype: DType.Float64);
         m.Eval(); // dropout off: finite differences need a deterministic function
         double[] ids = [2, 5, 7, 0, 0, 3, 9, 11, 4, 1], pos = [0, 1, 2, 3, 4, 0, 1, 2, 3, 4], types = [0, 0, 0, 0, 0, 0, 0, 1, 1, 1], mask = [1, 1, 1, 0, 0, 1, 1, 1, 1, 1];
-        using var idt = Tensor.From<double>(ids, new Shape(2, 5), DType.Float64);
-        using var pt = Tensor.From<double>(pos, new Shape(2, 5), DType.Float64);
-        using var tt = Tensor.From<double>(types, new Shape(2, 5), DType.Float64);
+        using var idt = Tensor.From<double>(ids, new Shape(2, 5), DType.Int64);
+        using var pt = Tensor.From<double>(pos, new Shape(2, 5), DType.Int64);
+        using var tt = Tensor.From<double>(types, new Shape(2, 5), DType.Int64);
         using var mt = Tensor.From<double>(mask, new Shape(2, 5), DType.Float64);
         int[] labels = [1, 2];
         double Loss() => m.CrossEntropy(idt, pt, tt, mt, labels);
@@ -36,8 +36,8 @@ public class BertModelTests
         using var model = new DistilBertForSequenceClassification(Tiny, numLabels: 2, Device.Cpu, seed: 1);
         using var opt = new ModelGen.Optim.AdamW(model.Parameters, 1e-2);
         float[] ids = [2, 5, 7, 0], pos = [0, 1, 2, 3], mask = [1, 1, 1, 0];
-        using var idt = Tensor.From(ids, 1, 4);
-        using var pt = Tensor.From(pos, 1, 4);
+        using var idt = Tensor.From<float>(ids, new Shape(1, 4), DType.Int32);
+        using var pt = Tensor.From<float>(pos, new Shape(1, 4), DType.Int32);
         using var mt = Tensor.From(mask, 1, 4);
         double first = model.CrossEntropy(idt, pt, mt, [1]);
         for (int i = 0; i < 20; i++)

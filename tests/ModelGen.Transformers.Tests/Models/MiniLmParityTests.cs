@@ -45,10 +45,10 @@ public class MiniLmParityTests
             int b = batch.BatchSize, seq = batch.SequenceLength;
             var (expected, _) = OnnxReference.Run(MiniLmTestFiles.OnnxPath, batch.InputIds.Select(i => (long)i).ToArray(),
                 batch.AttentionMask.Select(i => (long)i).ToArray(), batch.TokenTypeIds.Select(i => (long)i).ToArray(), b, seq);
-            using var ids = Tensor.From<int>(batch.InputIds, new Shape(b, seq), DType.Float32);
-            using var types = Tensor.From<int>(batch.TokenTypeIds, new Shape(b, seq), DType.Float32);
+            using var ids = Tensor.From<int>(batch.InputIds, new Shape(b, seq), DType.Int32);
+            using var types = Tensor.From<int>(batch.TokenTypeIds, new Shape(b, seq), DType.Int32);
             using var mask = Tensor.From<int>(batch.AttentionMask, new Shape(b, seq), DType.Float32);
-            using var positions = Tensor.From<int>(Enumerable.Range(0, b * seq).Select(i => i % seq).ToArray(), new Shape(b, seq), DType.Float32);
+            using var positions = Tensor.From<int>(Enumerable.Range(0, b * seq).Select(i => i % seq).ToArray(), new Shape(b, seq), DType.Int32);
             var actual = model.Run(ids, positions, types, mask).ToArray();
             const int hidden = 384;
             for (int i = 0; i < b * seq; i++)
@@ -92,10 +92,10 @@ public class MiniLmParityTests
         var tokenizer = BertTokenizer.FromPretrained(MiniLmTestFiles.ImportedDirectory);
         var batch = tokenizer.EncodeBatch(Sentences, padding: Padding.Longest);
         int b = batch.BatchSize, seq = batch.SequenceLength;
-        using var ids = Tensor.From<int>(batch.InputIds, new Shape(b, seq), DType.Float32);
-        using var types = Tensor.From<int>(batch.TokenTypeIds, new Shape(b, seq), DType.Float32);
+        using var ids = Tensor.From<int>(batch.InputIds, new Shape(b, seq), DType.Int32);
+        using var types = Tensor.From<int>(batch.TokenTypeIds, new Shape(b, seq), DType.Int32);
         using var mask = Tensor.From<int>(batch.AttentionMask, new Shape(b, seq), DType.Float32);
-        using var positions = Tensor.From<int>(Enumerable.Range(0, b * seq).Select(i => i % seq).ToArray(), new Shape(b, seq), DType.Float32);
+        using var positions = Tensor.From<int>(Enumerable.Range(0, b * seq).Select(i => i % seq).ToArray(), new Shape(b, seq), DType.Int32);
         model.Eval();
         reloaded.Eval();
         Assert.That(reloaded.Run(ids, positions, types, mask).ToArray(), Is.EqualTo(model.Run(ids, positions, types, mask).ToArray()));

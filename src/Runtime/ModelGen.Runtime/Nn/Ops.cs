@@ -147,14 +147,6 @@ public static unsafe partial class Ops
 
     // ---------------- run-time shape guards ----------------
 
-    public static void CheckInput(Tensor x, DType dtype, Device device, string name)
-    {
-        ArgumentNullException.ThrowIfNull(x, name);
-        if (x.DType != dtype) throw new ArgumentException($"Input '{name}' holds {x.DType} but the model computes in {dtype}.", name);
-        if (!ReferenceEquals(x.Device, device))
-            throw new ArgumentException($"Input '{name}' is on {x.Device.Name} but the model is on {device.Name}: copy it with x.To(model.Device).", name);
-    }
-
     public static Shape SameShape(Shape a, Shape b, string op)
     {
         if (!a.Equals(b)) throw new ShapeMismatchException($"'{op}' needs equal shapes but got {a} and {b}.");
